@@ -1,0 +1,49 @@
+"""Exceptions raised by kmemlib.
+
+Kernel semantics are mirrored where they exist: running out of memory is a normal
+result (``None``), as in the kernel; only *invalid* requests raise. Every exception
+derives from :class:`KmemError`, and an allocator's state is unchanged after any call
+that raised.
+"""
+
+from __future__ import annotations
+
+
+class KmemError(Exception):
+    """Base class of every error kmemlib raises on bad input."""
+
+
+class InvalidSizeError(KmemError, ValueError):
+    """A size that is negative, zero where zero is undefined, or absurd."""
+
+
+class InvalidOrderError(KmemError, ValueError):
+    """An allocation order below 0 or above MAX_PAGE_ORDER."""
+
+
+class InvalidAlignError(KmemError, ValueError):
+    """An alignment that is not a power of two (or is out of range)."""
+
+
+class InvalidFlagsError(KmemError, ValueError):
+    """Unknown or contradictory GFP / SLAB flags."""
+
+
+class BadFreeError(KmemError):
+    """Freeing something that is not allocated, or with the wrong order / cache."""
+
+
+class DoubleFreeError(BadFreeError):
+    """Freeing a block or object that is already free; the message names the block."""
+
+
+class OutOfZoneError(BadFreeError, ValueError):
+    """A PFN that lies outside the zone it is handed to."""
+
+
+class ParseError(KmemError, ValueError):
+    """Malformed /proc or /sys text (the message names the file and line)."""
+
+
+class SourceUnavailableError(KmemError, OSError):
+    """A live kernel file (/proc, /sys) that is absent or unreadable on this machine."""
