@@ -89,3 +89,22 @@ def max_order_naming(kernel_version: tuple[int, int]) -> dict[str, object]:
     if major_minor <= (6, 7):
         return {"macro": "MAX_ORDER", "value": 10, "exclusive": False, "largest_order": 10}
     return {"macro": "MAX_PAGE_ORDER", "value": 10, "exclusive": False, "largest_order": 10}
+
+
+PAGE_OFFSET: int = 0xFFFF_8880_0000_0000
+"""Start of x86-64's direct map (``__PAGE_OFFSET_BASE_L4``, without KASLR): kernel virtual
+address of PFN 0. Modelled addresses are ``PAGE_OFFSET + (pfn << PAGE_SHIFT) + offset``."""
+
+
+def pfn_to_virt(pfn: int, page_shift: int = PAGE_SHIFT) -> int:
+    """Direct-map virtual address of a page frame (``pfn_to_virt()`` / ``page_address()``)."""
+    if pfn < 0:
+        raise InvalidSizeError(f"negative PFN {pfn}")
+    return PAGE_OFFSET + (pfn << page_shift)
+
+
+def virt_to_pfn(addr: int, page_shift: int = PAGE_SHIFT) -> int:
+    """Page frame of a direct-map address (``virt_to_pfn()``); inverse of :func:`pfn_to_virt`."""
+    if addr < PAGE_OFFSET:
+        raise InvalidSizeError(f"{addr:#x} is not a direct-map address (below PAGE_OFFSET {PAGE_OFFSET:#x})")
+    return (addr - PAGE_OFFSET) >> page_shift
