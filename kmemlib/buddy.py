@@ -97,6 +97,7 @@ WMARK_MIN, WMARK_LOW, WMARK_HIGH, WMARK_PROMO = 0, 1, 2, 3
 NR_WMARK = 4
 
 _FREE_BITS = _gfp.FLAGS  # short names, no mangling issues
+_MT_CACHE: dict[int, int] = {}   # gfp -> gfp_migratetype(gfp), only for flag words that passed
 
 
 def max_page_order_from(max_order: int, *, exclusive: bool) -> int:
@@ -578,11 +579,16 @@ class Zone:
 
     # ------------------------------------------------------------------ freeing
     def _free_one_page(self, pfn: int, order: int, mt: int, to_tail_flag: bool) -> None:
-        """``__free_one_page()``: merge with free buddies, then head or tail of the free list."""
+        """``__free_one_page()``: merge with free buddies, then head or tail of the free list.
+
+        The list operations of ``_del``/``_add`` are inlined here: this is the hot path."""
         blk = self._blk
         maxo = self.max_page_order
         pbo = self.pageblock_order
+        no = self.nr_page_orders
+        head, tail, cnt, nrf, mask = self._head, self._tail, self._cnt, self._nr_free, self._mask
         log = self._log
+        freed = 1 << order
         buddy_pfn = 0
         while order < maxo:
             buddy_pfn = pfn ^ (1 << order)
@@ -594,7 +600,22 @@ class Zone:
                 buddy_mt = self._pb[(buddy_pfn >> pbo) - self._pb_base]
                 if buddy_mt != mt and (buddy_mt >= MIGRATE_PCPTYPES or mt >= MIGRATE_PCPTYPES):
                     break
-            self._del(buddy_pfn)
+            # __del_page_from_free_list(buddy): O(1) unlink
+            del blk[buddy_pfn]
+            prv, nxt, _, bmt = n
+            idx = bmt * no + order
+            if prv < 0:
+                head[idx] = nxt
+            else:
+                blk[prv][1] = nxt
+            if nxt < 0:
+                tail[idx] = prv
+                if prv < 0:
+                    mask[bmt] &= ~(1 << order)
+            else:
+                blk[nxt][0] = prv
+            cnt[idx] -= 1
+            nrf[order] -= 1
             if log is not None:
                 log.append(Event("merge", buddy_pfn, order, buddy_mt, self._op))
             if buddy_mt != mt:
@@ -611,7 +632,30 @@ class Zone:
             higher = buddy_pfn & pfn
             hn = blk.get(higher ^ (1 << (order + 1)))
             to_tail = hn is not None and hn[2] == order + 1
-        self._add(pfn, order, mt, to_tail)
+        # __add_to_free_list()
+        idx = mt * no + order
+        if to_tail:
+            t = tail[idx]
+            blk[pfn] = [t, -1, order, mt]
+            if t < 0:
+                head[idx] = pfn
+                mask[mt] |= 1 << order
+            else:
+                blk[t][1] = pfn
+            tail[idx] = pfn
+        else:
+            h = head[idx]
+            blk[pfn] = [-1, h, order, mt]
+            if h < 0:
+                tail[idx] = pfn
+                mask[mt] |= 1 << order
+            else:
+                blk[h][0] = pfn
+            head[idx] = pfn
+        cnt[idx] += 1
+        nrf[order] += 1
+        if mt != MIGRATE_ISOLATE:            # account_freepages(): Isolate is not counted
+            self._free += freed
         if log is not None:
             log.append(Event("give", pfn, order, mt, self._op, to_tail))
 
@@ -621,7 +665,10 @@ class Zone:
         Raises :class:`OutOfZoneError`, :class:`DoubleFreeError`, :class:`BadFreeError` (not
         allocated, not a head, wrong order) or :class:`InvalidOrderError`; the zone is unchanged then.
         """
-        mt = self._check_free(pfn, order)
+        v = self._alloc.get(pfn) if type(pfn) is int else None
+        if v is None or v >> 3 != order or type(order) is not int:
+            self._check_free(pfn, order)            # raises the precise error
+        mt = self._pb[(pfn >> self.pageblock_order) - self._pb_base]
         self._op += 1
         del self._alloc[pfn]
         if self._log is not None:
@@ -819,9 +866,50 @@ class Zone:
         """
         if type(order) is not int or order < 0 or order > self.max_page_order:
             self._check_order(order)
-        mt = _gfp.gfp_migratetype(gfp)
+        mt = _MT_CACHE.get(gfp) if type(gfp) is int else None
+        if mt is None:
+            mt = _gfp.gfp_migratetype(gfp)
+            _MT_CACHE[gfp] = mt
         self._op += 1
         log = self._log
+        if log is None and self.watermark_check is None and not alloc_flags:
+            m = self._mask[mt] >> order
+            if m:
+                # __rmqueue_smallest() + expand(), inlined: the hot path
+                cur = order + (m & -m).bit_length() - 1
+                no = self.nr_page_orders
+                head, tail, cnt, nrf, mask, blk = (self._head, self._tail, self._cnt, self._nr_free,
+                                                   self._mask, self._blk)
+                idx = mt * no + cur
+                pfn = head[idx]
+                nxt = blk.pop(pfn)[1]
+                head[idx] = nxt
+                if nxt < 0:
+                    tail[idx] = -1
+                    mask[mt] &= ~(1 << cur)
+                else:
+                    blk[nxt][0] = -1
+                cnt[idx] -= 1
+                nrf[cur] -= 1
+                size = 1 << cur
+                while cur > order:
+                    cur -= 1
+                    size >>= 1
+                    p = pfn + size
+                    idx = mt * no + cur
+                    h = head[idx]
+                    blk[p] = [-1, h, cur, mt]
+                    if h < 0:
+                        tail[idx] = p
+                        mask[mt] |= 1 << cur
+                    else:
+                        blk[h][0] = p
+                    head[idx] = p
+                    cnt[idx] += 1
+                    nrf[cur] += 1
+                self._free -= 1 << order
+                self._alloc[pfn] = (order << 3) | mt
+                return pfn
         if log is not None:
             log.append(Event("alloc", -1, order, mt, self._op))
         if self.watermark_check is not None:
@@ -868,20 +956,24 @@ class Zone:
         pfn = self.alloc_pages(order, gfp)
         if pfn is None:
             return None
+        self._make_alloc_exact(pfn, order, nr)
+        return pfn
+
+    def _make_alloc_exact(self, pfn: int, order: int, nr: int) -> None:
+        """``make_alloc_exact()``: split_page, keep ``nr`` pages, free the rest to the tails."""
         v = self._alloc.pop(pfn)
         mt = v & 7
         for p in range(pfn, pfn + nr):          # split_page(): 2^order order-0 pages
             self._alloc[p] = mt
-        for p in range(pfn + nr, pfn + (1 << order)):
-            if self._log is not None:
-                self._log.append(Event("free", p, 0, mt, self._op))
-            self._free_one_page(p, 0, self._pb[(p >> self.pageblock_order) - self._pb_base], True)
-        if self._log is not None:
+        log = self._log
+        if log is not None:
+            log.append(Event("allocated", pfn, 0, mt, self._op))   # the head is now order 0
             for p in range(pfn + 1, pfn + nr):
-                self._log.append(Event("allocated", p, 0, mt, self._op))
-            # the head was logged as an order-`order` allocation; re-log it as order 0
-            self._log.append(Event("allocated", pfn, 0, mt, self._op))
-        return pfn
+                log.append(Event("allocated", p, 0, mt, self._op))
+        for p in range(pfn + nr, pfn + (1 << order)):
+            if log is not None:
+                log.append(Event("free", p, 0, mt, self._op))
+            self._free_one_page(p, 0, self._pb[(p >> self.pageblock_order) - self._pb_base], True)
 
     def free_pages_exact(self, pfn: int, size: int) -> None:
         """``free_pages_exact()``: free ``PAGE_ALIGN(size)`` bytes from ``pfn`` page by page (order 0).
@@ -994,3 +1086,218 @@ __all__ = [
     "alloc_pages", "__get_free_pages", "get_free_pages", "get_zeroed_page", "__free_pages",
     "free_pages", "free_page", "alloc_pages_exact", "free_pages_exact",
 ]
+
+
+# ---------------------------------------------------------------------- nodes
+ZONE_DMA, ZONE_DMA32, ZONE_NORMAL, ZONE_MOVABLE, ZONE_DEVICE = range(5)
+ZONE_NAMES = ("DMA", "DMA32", "Normal", "Movable", "Device")
+
+
+def gfp_zone(gfp: int) -> int:
+    """``gfp_zone()`` on x86-64: the highest zone index a request may use."""
+    _gfp.check_gfp(gfp)
+    f = _gfp.FLAGS
+    if gfp & f["DMA"]:
+        if gfp & f["DMA32"]:
+            raise InvalidFlagsError("__GFP_DMA and __GFP_DMA32 together are invalid (GFP_ZONE_BAD)")
+        return ZONE_DMA
+    if gfp & f["DMA32"]:
+        return ZONE_DMA32
+    if gfp & f["MOVABLE"] and gfp & f["HIGHMEM"]:
+        return ZONE_MOVABLE
+    return ZONE_NORMAL
+
+
+def gfp_to_alloc_flags(gfp: int, order: int) -> int:
+    """``gfp_to_alloc_flags()`` (slow path): MIN watermark, reserves for __GFP_HIGH / non-blocking."""
+    f = _gfp.FLAGS
+    flags = ALLOC_WMARK_MIN | ALLOC_CPUSET
+    if gfp & f["HIGH"]:
+        flags |= ALLOC_MIN_RESERVE
+    if gfp & f["KSWAPD_RECLAIM"]:
+        flags |= ALLOC_KSWAPD
+    if not gfp & f["DIRECT_RECLAIM"]:
+        flags |= ALLOC_NON_BLOCK
+        if order > 0:
+            flags |= ALLOC_HIGHATOMIC
+    return flags
+
+
+class Node:
+    """``pg_data_t``: the zones of one NUMA node and the zonelist walk of ``__alloc_pages``.
+
+    ``zones`` are :class:`Zone` objects with distinct ``zone_idx`` (DMA 0, DMA32 1, Normal 2,
+    Movable 3). :meth:`alloc_pages` follows ``get_page_from_freelist``: zones from the highest
+    allowed by ``gfp_zone(gfp)`` downward, each needing ``zone_watermark_ok`` at the LOW watermark
+    (with ``ALLOC_NOFRAGMENT`` first when the preferred zone is Normal and DMA32 is populated), then
+    one slow-path pass at the MIN watermark with ``gfp_to_alloc_flags``. Reclaim, compaction and
+    the OOM killer are not modelled: if both passes fail the result is None.
+    """
+
+    def __init__(self, zones: list[Zone], node_id: int = 0) -> None:
+        idx = [z.zone_idx for z in zones]
+        if len(set(idx)) != len(idx):
+            raise InvalidSizeError(f"zones need distinct zone_idx, got {idx}")
+        self.node_id = node_id
+        self.zones = sorted(zones, key=lambda z: z.zone_idx)
+        for z in self.zones:
+            z.node = node_id
+        spans = sorted((z.start_pfn, z.end_pfn, z.name) for z in self.zones if z.nr_pages)
+        for (s1, e1, n1), (s2, _e2, n2) in zip(spans, spans[1:]):
+            if s2 < e1:
+                raise InvalidSizeError(f"zones {n1} and {n2} overlap")
+
+    @classmethod
+    def from_sizes(cls, dma: int = 4095, dma32: int = 0, normal: int = 0, *, node_id: int = 0,
+                   min_free_kbytes: int | None = None, **zone_kwargs) -> "Node":
+        """A node laid out like x86-64 by hand: DMA from PFN 1 (below 16 MiB), DMA32 from 4096
+        (below 4 GiB), Normal from 2^20 (or right after DMA32 when that ends lower).
+
+        Sizes are pages (0 leaves the zone out). Watermarks and ``lowmem_reserve`` are then set
+        from ``min_free_kbytes`` (default: ``calculate_min_free_kbytes`` of the managed lowmem)."""
+        from . import watermarks as wm  # noqa: PLC0415
+        zones = []
+        if dma:
+            if dma > 4095:
+                raise InvalidSizeError(f"ZONE_DMA holds at most 4095 pages (PFN 1..4095), got {dma}")
+            zones.append(Zone(dma, start_pfn=1, name="DMA", zone_idx=ZONE_DMA, **zone_kwargs))
+        if dma32:
+            if dma32 > (1 << 20) - 4096:
+                raise InvalidSizeError(f"ZONE_DMA32 holds at most {(1 << 20) - 4096} pages, got {dma32}")
+            zones.append(Zone(dma32, start_pfn=4096, name="DMA32", zone_idx=ZONE_DMA32, **zone_kwargs))
+        if normal:
+            start = 1 << 20 if dma32 else 4096
+            zones.append(Zone(normal, start_pfn=start, name="Normal", zone_idx=ZONE_NORMAL, **zone_kwargs))
+        if not zones:
+            raise InvalidSizeError("a node needs at least one non-empty zone")
+        node = cls(zones, node_id)
+        node.setup_watermarks(min_free_kbytes)
+        return node
+
+    def setup_watermarks(self, min_free_kbytes: int | None = None, *, watermark_scale_factor: int = 10,
+                         lowmem_reserve_ratio: tuple[int, ...] | None = None) -> int:
+        """``init_per_zone_wmark_min()``: min_free_kbytes (computed if None), watermarks, lowmem_reserve.
+
+        Returns the ``min_free_kbytes`` used."""
+        from . import watermarks as wm  # noqa: PLC0415
+        lowmem = sum(z.managed_pages for z in self.zones if z.zone_idx != ZONE_MOVABLE)
+        if min_free_kbytes is None:
+            min_free_kbytes = wm.calculate_min_free_kbytes(lowmem << (self.zones[0].page_shift - 10))
+        wm.setup_per_zone_wmarks(self.zones, min_free_kbytes, watermark_scale_factor=watermark_scale_factor)
+        managed = [0] * 5
+        for z in self.zones:
+            managed[z.zone_idx] = z.managed_pages
+        rows = wm.compute_lowmem_reserve(managed, lowmem_reserve_ratio or wm.SYSCTL_LOWMEM_RESERVE_RATIO)
+        for z in self.zones:
+            z.lowmem_reserve = rows[z.zone_idx]
+        self.min_free_kbytes = min_free_kbytes
+        return min_free_kbytes
+
+    def zone(self, name: str) -> Zone:
+        """The zone called ``name`` ("DMA", "DMA32", "Normal", ...)."""
+        for z in self.zones:
+            if z.name == name:
+                return z
+        raise KeyError(f"node {self.node_id} has no zone {name!r}")
+
+    def zone_of(self, pfn: int) -> Zone:
+        """``page_zone(pfn_to_page(pfn))``; raises :class:`OutOfZoneError` outside every zone."""
+        if isinstance(pfn, int) and not isinstance(pfn, bool):
+            for z in self.zones:
+                if z.start_pfn <= pfn < z.end_pfn:
+                    return z
+        raise OutOfZoneError(f"PFN {pfn!r} is in no zone of node {self.node_id}")
+
+    def zonelist(self, gfp: int) -> list[Zone]:
+        """Zones a request may use, preferred first (``for_next_zone_zonelist_nodemask``)."""
+        high = gfp_zone(gfp)
+        return [z for z in reversed(self.zones) if z.zone_idx <= high and z.managed_pages > 0]
+
+    def _get_page_from_freelist(self, order: int, gfp: int, alloc_flags: int,
+                                zones: list[Zone], high: int) -> int | None:
+        mt = _gfp.gfp_migratetype(gfp)
+        while True:
+            for z in zones:
+                mark = (z.wmark_min, z.wmark_low, z.wmark_high)[alloc_flags & ALLOC_WMARK_MASK] \
+                    if not alloc_flags & ALLOC_NO_WATERMARKS else 0
+                if not alloc_flags & ALLOC_NO_WATERMARKS and not z.zone_watermark_ok(
+                        order, mark, high, alloc_flags):
+                    continue
+                pfn = z.alloc_pages(order, gfp, alloc_flags=alloc_flags | ALLOC_NO_WATERMARKS) \
+                    if z.watermark_check else z.alloc_pages(order, gfp, alloc_flags=alloc_flags)
+                if pfn is not None:
+                    return pfn
+            if alloc_flags & ALLOC_NOFRAGMENT:
+                alloc_flags &= ~ALLOC_NOFRAGMENT
+                continue
+            return None
+
+    def alloc_pages(self, order: int, gfp: int = _gfp.GFP_KERNEL) -> int | None:
+        """``__alloc_pages(gfp, order)`` on this node: PFN or None (see the class docstring)."""
+        if not isinstance(order, int) or isinstance(order, bool) or not 0 <= order <= self.zones[0].max_page_order:
+            raise InvalidOrderError(f"order {order!r} outside 0..{self.zones[0].max_page_order}")
+        high = gfp_zone(gfp)
+        _gfp.gfp_migratetype(gfp)
+        zones = self.zonelist(gfp)
+        if not zones:
+            return None
+        flags = ALLOC_WMARK_LOW | (ALLOC_KSWAPD if gfp & _gfp.FLAGS["KSWAPD_RECLAIM"] else 0)
+        if zones[0].zone_idx == ZONE_NORMAL and any(z.zone_idx == ZONE_DMA32 and z.present_pages
+                                                     for z in self.zones):
+            flags |= ALLOC_NOFRAGMENT
+        pfn = self._get_page_from_freelist(order, gfp, flags, zones, high)
+        if pfn is None:
+            pfn = self._get_page_from_freelist(order, gfp, gfp_to_alloc_flags(gfp, order), zones, high)
+        return pfn
+
+    def free_pages(self, pfn: int, order: int) -> None:
+        """``__free_pages()``: give the block back to the zone that holds it."""
+        self.zone_of(pfn).free_pages(pfn, order)
+
+    def get_free_pages(self, gfp: int, order: int) -> int | None:
+        """``__get_free_pages(gfp, order)`` on this node: direct-map address or None."""
+        pfn = self.alloc_pages(order, gfp)
+        return None if pfn is None else pfn_to_virt(pfn, self.zones[0].page_shift)
+
+    def free_pages_addr(self, addr: int, order: int) -> None:
+        """``free_pages(addr, order)`` on this node."""
+        if not isinstance(addr, int) or isinstance(addr, bool):
+            raise OutOfZoneError(f"address must be an int, got {addr!r}")
+        self.zone_of(virt_to_pfn(addr, self.zones[0].page_shift)).free_pages_addr(addr, order)
+
+    def alloc_pages_exact(self, size: int, gfp: int = _gfp.GFP_KERNEL) -> int | None:
+        """``alloc_pages_exact()`` on the node: allocate through the zonelist, then trim the tail."""
+        order, nr = Zone._exact_nr(self.zones[0], size)
+        pfn = self.alloc_pages(order, gfp)
+        if pfn is None:
+            return None
+        z = self.zone_of(pfn)
+        z._make_alloc_exact(pfn, order, nr)
+        return pfn
+
+    def free_pages_exact(self, pfn: int, size: int) -> None:
+        """``free_pages_exact()`` on the node (by PFN)."""
+        self.zone_of(pfn).free_pages_exact(pfn, size)
+
+    @property
+    def page_shift(self) -> int:
+        return self.zones[0].page_shift
+
+    def nr_free(self) -> dict[str, list[int]]:
+        """/proc/buddyinfo rows by zone name (populated zones)."""
+        return {z.name: z.nr_free() for z in self.zones if z.present_pages}
+
+    def free_pages_count(self) -> int:
+        """Free pages in all zones."""
+        return sum(z.free_pages_count() for z in self.zones)
+
+    def fingerprint(self) -> int:
+        """Hash of every zone's state."""
+        return hash(tuple(z.fingerprint() for z in self.zones))
+
+    def __repr__(self) -> str:
+        return f"Node({self.node_id}, zones={[z.name for z in self.zones]})"
+
+
+__all__ += ["Node", "gfp_zone", "gfp_to_alloc_flags", "ZONE_DMA", "ZONE_DMA32", "ZONE_NORMAL",
+            "ZONE_MOVABLE", "ZONE_DEVICE", "ZONE_NAMES"]
