@@ -525,3 +525,815 @@ def kmalloc_type_flags(type_: int) -> int:
     return {_km.KMALLOC_NORMAL: SLAB_NO_MERGE, _km.KMALLOC_RECLAIM: SLAB_RECLAIM_ACCOUNT,
             _km.KMALLOC_CGROUP: SLAB_ACCOUNT, _km.KMALLOC_DMA: SLAB_CACHE_DMA,
             _km.KMALLOC_NO_OBJ_EXT: SLAB_NO_MERGE}[type_]
+
+
+# --------------------------------------------------------------------------------------------
+# Runtime: slabs, caches, the allocator
+# --------------------------------------------------------------------------------------------
+
+_GFP_ACCOUNT = _gfp.FLAGS["ACCOUNT"]
+_GFP_COMP = _gfp.FLAGS["COMP"]
+_GFP_DMA = _gfp.FLAGS["DMA"]
+_GFP_FS = _gfp.FLAGS["FS"]
+_GFP_HARDWALL = _gfp.FLAGS["HARDWALL"]
+_GFP_HIGH = _gfp.FLAGS["HIGH"]
+_GFP_IO = _gfp.FLAGS["IO"]
+_GFP_MEMALLOC = _gfp.FLAGS["MEMALLOC"]
+_GFP_NOFAIL = _gfp.FLAGS["NOFAIL"]
+_GFP_NOMEMALLOC = _gfp.FLAGS["NOMEMALLOC"]
+_GFP_NORETRY = _gfp.FLAGS["NORETRY"]
+_GFP_NOWARN = _gfp.FLAGS["NOWARN"]
+_GFP_NO_OBJ_EXT = _gfp.FLAGS["NO_OBJ_EXT"]
+_GFP_RECLAIM = _gfp.FLAGS["DIRECT_RECLAIM"] | _gfp.FLAGS["KSWAPD_RECLAIM"]
+_GFP_RECLAIMABLE = _gfp.FLAGS["RECLAIMABLE"]
+_GFP_RETRY_MAYFAIL = _gfp.FLAGS["RETRY_MAYFAIL"]
+_GFP_THISNODE = _gfp.FLAGS["THISNODE"]
+_GFP_ZERO = _gfp.FLAGS["ZERO"]
+_GFP_RECLAIM_MASK = (_GFP_RECLAIM | _GFP_HIGH | _GFP_IO | _GFP_FS | _GFP_NOWARN
+                     | _GFP_RETRY_MAYFAIL | _GFP_NOFAIL | _GFP_NORETRY | _GFP_MEMALLOC
+                     | _GFP_NOMEMALLOC)
+_GFP_CONSTRAINT_MASK = _GFP_HARDWALL | _GFP_THISNODE
+
+
+class CacheDestroyedError(KmemError, ValueError):
+    """Using a cache after ``kmem_cache_destroy()`` removed it."""
+
+
+class Slab:
+    """One slab (``struct slab``): ``2**order`` pages from the Zone cut into ``objects`` slots.
+
+    ``freelist`` holds free slot indices as a stack (the last entry is the next object handed
+    out, so a freed object is reused first, like SLUB's LIFO freelist; the initial order is
+    sequential, i.e. SLAB_FREELIST_RANDOM is not modelled). Slot ``i`` starts at
+    ``base + i * size``; its object at ``base + i * size + red_left_pad``.
+    """
+
+    __slots__ = ("cache", "pfn", "order", "base", "objects", "inuse", "freelist", "requested")
+
+    def __init__(self, cache: "KmemCache", pfn: int, order: int, objects: int, page_shift: int) -> None:
+        self.cache = cache
+        self.pfn = pfn
+        self.order = order
+        self.base = pfn_to_virt(pfn, page_shift)
+        self.objects = objects
+        self.inuse = 0
+        self.freelist = list(range(objects - 1, -1, -1))
+        self.requested = 0
+
+    @property
+    def nr_free(self) -> int:
+        return self.objects - self.inuse
+
+    @property
+    def slab_bytes(self) -> int:
+        return self.cache.page_size << self.order
+
+    @property
+    def tail_waste(self) -> int:
+        """Bytes after the last slot: ``(PAGE_SIZE << order) - objects * size``."""
+        return self.slab_bytes - self.objects * self.cache.size
+
+    def object_addr(self, index: int) -> int:
+        """Address of object ``index`` (``fixup_red_left(s, start + index * size)``)."""
+        return self.base + index * self.cache.size + self.cache.red_left_pad
+
+    def allocated_indices(self) -> list[int]:
+        free = set(self.freelist)
+        return [i for i in range(self.objects) if i not in free]
+
+    def __repr__(self) -> str:
+        return f"<Slab {self.cache.name} pfn={self.pfn} order={self.order} {self.inuse}/{self.objects}>"
+
+
+class KmemCache:
+    """``struct kmem_cache`` with its slabs. Create through :meth:`SlubAllocator.kmem_cache_create`."""
+
+    def __init__(self, geometry: CacheGeometry, *, ctor: Callable | bool | None, usersize: int,
+                 page_shift: int, mergeable_boot: bool = True, is_kmalloc: bool = False) -> None:
+        g = geometry
+        self.geometry = g
+        self.name = g.name
+        self.object_size = g.object_size
+        self.size = g.size
+        self.align = g.align
+        self.flags = g.flags
+        self.inuse = g.inuse
+        self.offset = g.offset
+        self.red_left_pad = g.red_left_pad
+        self.order = g.order
+        self.objects = g.objects
+        self.min_order = g.min_order
+        self.min_objects = g.min_objects
+        self.min_partial = g.min_partial
+        self.cpu_partial = g.cpu_partial
+        self.cpu_partial_slabs = g.cpu_partial_slabs
+        self.ctor = ctor
+        self.usersize = usersize
+        self.refcount = 1 if mergeable_boot else -1
+        self.is_kmalloc = is_kmalloc
+        self.page_shift = page_shift
+        self.page_size = 1 << page_shift
+        self.alias_names: list[str] = []
+        self.sysfs_name = g.name
+        self.dead = False
+        # runtime state
+        self.cpu_slab: Slab | None = None
+        self.partial: dict[Slab, None] = {}    # node partial list, head first
+        self.slabs: dict[int, Slab] = {}        # head pfn -> slab
+        self.nr_slabs = 0
+        self.total_objects = 0
+        self.inuse_objects = 0
+        self.requested_bytes = 0
+        self.slab_pages = 0
+        self.stat = {"alloc": 0, "free": 0, "alloc_slab": 0, "free_slab": 0, "order_fallback": 0}
+
+    @property
+    def ksize(self) -> int:
+        """``slab_ksize(s)``: usable bytes of one object of this cache."""
+        return slab_ksize(self.flags, self.object_size, self.inuse, self.size)
+
+    @property
+    def oo(self) -> int:
+        return (self.order << OO_SHIFT) | self.objects
+
+    def regions(self) -> list[Region]:
+        return self.geometry.regions()
+
+    def __repr__(self) -> str:
+        return (f"<KmemCache {self.name} object_size={self.object_size} size={self.size} "
+                f"order={self.order} objs/slab={self.objects} slabs={self.nr_slabs} inuse={self.inuse_objects}>")
+
+
+@dataclass(frozen=True)
+class AllocationInfo:
+    """One live allocation."""
+
+    addr: int
+    cache: str | None     # None for a large (page allocator) kmalloc
+    requested: int
+    allocated: int        # ksize
+    caller: str | None
+    order: int | None = None
+
+    @property
+    def waste(self) -> int:
+        return self.allocated - self.requested
+
+
+@dataclass(frozen=True)
+class CacheStats:
+    """Accounting of one cache (all byte counts exact)."""
+
+    name: str
+    object_size: int
+    slab_size: int
+    objs_per_slab: int
+    order: int
+    nr_slabs: int
+    slab_pages: int
+    slab_bytes: int             # pages * PAGE_SIZE
+    objects_total: int
+    objects_inuse: int
+    requested_bytes: int        # sum of live requests
+    allocated_bytes: int        # objects_inuse * ksize
+    request_waste: int          # allocated - requested (rounding to the size class)
+    slot_overhead: int          # objects_inuse * (size - ksize): metadata/alignment beyond ksize
+    free_slot_bytes: int        # free slots * size
+    tail_waste: int             # sum over slabs of the bytes after the last slot
+    efficiency: float           # objects_inuse * object_size * 100 / slab_bytes (slabinfo %Ef)
+    loss: int                   # slab_bytes - objects_inuse * object_size (slabinfo Loss)
+
+    @property
+    def total_waste(self) -> int:
+        """slab_bytes - requested_bytes."""
+        return self.slab_bytes - self.requested_bytes
+
+
+@dataclass(frozen=True)
+class SlabStats:
+    """Accounting of one slab."""
+
+    pfn: int
+    order: int
+    objects: int
+    inuse: int
+    requested_bytes: int
+    slab_bytes: int
+    tail_waste: int
+    free_bytes: int
+    where: str                 # "cpu" | "partial" | "full"
+
+
+@dataclass(frozen=True)
+class Totals:
+    """Whole-allocator totals."""
+
+    nr_caches: int
+    nr_slabs: int
+    slab_pages: int
+    slab_bytes: int
+    objects_inuse: int
+    objects_total: int
+    slab_requested: int
+    slab_allocated: int
+    large_allocs: int
+    large_pages: int
+    large_requested: int
+    requested_bytes: int        # slab + large
+    allocated_bytes: int        # slab ksize sum + large folio sizes
+    pages_used: int             # slab pages + large pages
+
+    @property
+    def request_waste(self) -> int:
+        return self.allocated_bytes - self.requested_bytes
+
+    @property
+    def total_waste(self) -> int:
+        """Every byte of the pages in use that no request asked for."""
+        return (self.pages_used << PAGE_SHIFT) - self.requested_bytes
+
+
+@dataclass(frozen=True)
+class TraceRow:
+    """One line of the ``alloc_traces``-style table (live allocations grouped by caller)."""
+
+    caller: str
+    count: int
+    requested: int
+    allocated: int
+    caches: tuple[str, ...]
+
+    @property
+    def waste(self) -> int:
+        return self.allocated - self.requested
+
+
+def _default_zone(page_shift: int, max_page_order: int):
+    from .buddy import Zone  # noqa: PLC0415 - buddy is optional until a zone is needed
+    return Zone(1 << 18, page_shift=page_shift, max_page_order=max_page_order, log_events=False)
+
+
+_LARGE = object()   # marker in the live table for page-allocator kmallocs
+
+
+class SlubAllocator:
+    """All slab caches of one modelled kernel, with kmalloc on top (mm/slub.c, mm/slab_common.c).
+
+    Slab pages come from ``zone`` (a :class:`kmemlib.buddy.Zone`; by default a fresh 1 GiB zone
+    without event logging) through ``alloc_pages``/``free_pages`` only. ``create_kmalloc_caches``
+    builds kmalloc caches for every type like the kernel (and ``kmem_cache``, ``kmem_cache_node``,
+    ``kmalloc_buckets`` first when ``boot_caches``).
+
+    Simplifications (documented): one CPU slab per cache, no per-CPU partial lists (a slab that gets
+    a free object goes to the tail of the node partial list; an empty slab is discarded when the
+    partial list already holds ``min_partial`` slabs), sequential initial freelists, no KASAN/KFENCE,
+    no object contents. Every rejected call leaves the state unchanged.
+    """
+
+    def __init__(self, zone=None, *, params: SlubParams = DEFAULT_PARAMS, create_kmalloc_caches: bool = True,
+                 boot_caches: bool = True, boot_cache_sizes: tuple[int, int] = (232, 72),
+                 memcg_kmem: bool = True) -> None:
+        if zone is None:
+            zone = _default_zone(params.page_shift, params.max_page_order)
+        if getattr(zone, "page_shift", params.page_shift) != params.page_shift:
+            raise InvalidSizeError(f"zone page_shift {zone.page_shift} != params.page_shift {params.page_shift}")
+        self.zone = zone
+        self.params = params
+        self.page_shift = params.page_shift
+        self.page_size = params.page_size
+        self.kmalloc_max_cache_size = 1 << (params.page_shift + 1)
+        self.kmalloc_max_size = 1 << (params.max_page_order + params.page_shift)
+        self.memcg_kmem = memcg_kmem
+        self.slab_caches: list[KmemCache] = []        # oldest first; /proc/slabinfo prints newest first
+        self._by_name: dict[str, KmemCache] = {}      # every name incl. aliases
+        self._live: dict[int, tuple] = {}             # addr -> (slab | _LARGE, requested, caller[, order])
+        self._freed_large: set[int] = set()
+        self._large_pages = 0
+        self._large_requested = 0
+        self._large_count = 0
+        self._gfp_type: dict[int, int] = {}
+        self._size_index = _km.kmalloc_size_index_table(params.kmalloc_min_size)
+        self.kmalloc_caches: list[list[KmemCache | None]] = [
+            [None] * (params.page_shift + 2) for _ in range(_km.NR_KMALLOC_TYPES)]
+        if boot_caches:
+            kc, kcn = boot_cache_sizes
+            self._create(make_geometry("kmem_cache", kc, 0, SLAB_HWCACHE_ALIGN, params=params),
+                         ctor=None, usersize=0, boot=True)
+            self._create(make_geometry("kmem_cache_node", kcn, 0, SLAB_HWCACHE_ALIGN, params=params),
+                         ctor=None, usersize=0, boot=True)
+        if create_kmalloc_caches:
+            self._create_kmalloc_caches()
+            if boot_caches:
+                self.kmem_cache_create("kmalloc_buckets", 8 * (params.page_shift + 2), 0, SLAB_NO_MERGE)
+
+    # ------------------------------------------------------------------ cache creation
+    def _create_kmalloc_caches(self) -> None:
+        """``create_kmalloc_caches()``: per type, indices 1, 2, then SHIFT_LOW..SHIFT_HIGH."""
+        p = self.params
+        for type_ in range(_km.NR_KMALLOC_TYPES):
+            eff = _km.kmalloc_effective_type(type_, memcg_kmem=self.memcg_kmem)
+            for idx in _km.kmalloc_cache_indices(p.kmalloc_min_size, p.page_shift):
+                if eff != type_:
+                    self.kmalloc_caches[type_][idx] = self.kmalloc_caches[eff][idx]
+                    continue
+                g = kmalloc_cache_geometry(idx, type_, p)
+                c = self._create(g, ctor=None, usersize=g.object_size, boot=False, is_kmalloc=True)
+                self.kmalloc_caches[type_][idx] = c
+        # sizes below KMALLOC_MIN_SIZE share the smallest cache (setup_kmalloc_cache_index_table)
+
+    def _create(self, g: CacheGeometry, *, ctor, usersize: int, boot: bool, is_kmalloc: bool = False) -> KmemCache:
+        c = KmemCache(g, ctor=ctor, usersize=usersize, page_shift=self.page_shift, mergeable_boot=not boot,
+                      is_kmalloc=is_kmalloc)
+        c.sysfs_name = g.name if self._unmergeable(c) else create_unique_id(c.flags, c.size)
+        if not self._unmergeable(c):
+            c.alias_names.append(g.name)
+        self.slab_caches.append(c)
+        self._by_name[g.name] = c
+        return c
+
+    def _unmergeable(self, s: KmemCache) -> bool:
+        """``slab_unmergeable()``."""
+        p = self.params
+        return bool(p.slab_nomerge or s.flags & SLAB_NEVER_MERGE or s.ctor or (p.hardened_usercopy and s.usersize)
+                    or s.refcount < 0)
+
+    def find_mergeable(self, size: int, align: int = 0, flags: int = 0, name: str = "", ctor=None,
+                       usersize: int = 0) -> KmemCache | None:
+        """``find_mergeable()``: the oldest existing cache a new one would be merged into, or None."""
+        p = self.params
+        _check_int(size, "size", 1, self.kmalloc_max_size)
+        _check_align(align)
+        if p.slab_nomerge or ctor or (p.hardened_usercopy and usersize):
+            return None
+        flags = kmem_cache_flags(flags, name, p.slub_debug, p.slub_debug_slabs)
+        if flags & SLAB_NEVER_MERGE:
+            return None
+        size = ALIGN(size, PTR_SIZE)
+        align = calculate_alignment(flags, align, size, cache_line_size=p.cache_line_size,
+                                    arch_slab_minalign=p.arch_slab_minalign)
+        size = ALIGN(size, align)
+        for s in self.slab_caches:             # list_for_each_entry_reverse: oldest first
+            if self._unmergeable(s) or size > s.size:
+                continue
+            if (flags & SLAB_MERGE_SAME) != (s.flags & SLAB_MERGE_SAME):
+                continue
+            if s.size & (align - 1):
+                continue
+            if s.size - size >= PTR_SIZE:
+                continue
+            return s
+        return None
+
+    def kmem_cache_create(self, name: str, size: int, align: int = 0, flags: int = 0, ctor=None, *,
+                          usersize: int = 0, useroffset: int = 0,
+                          freeptr_offset: int | None = None) -> KmemCache:
+        """``kmem_cache_create()`` (``__kmem_cache_create_args``): merge into an existing cache per
+        ``find_mergeable`` (the returned object is then that cache, with ``refcount`` raised and
+        ``object_size``/``inuse`` widened) or create a new one. Raises on bad input, unchanged state."""
+        if not isinstance(name, str) or not name or " " in name or "/" in name:
+            raise InvalidNameError(f"cache name must be a non-empty string without spaces or '/', got {name!r}")
+        if name in self._by_name:
+            raise InvalidNameError(f"a cache named {name!r} already exists")
+        _check_int(size, "size", 1, self.kmalloc_max_size)
+        _check_align(align)
+        check_slab_flags(flags)
+        _check_int(usersize, "usersize", 0, size)
+        _check_int(useroffset, "useroffset", 0, size - usersize)
+        p = self.params
+        if not p.hardened_usercopy:
+            usersize = useroffset = 0
+        g = make_geometry(name, size, align, flags, ctor=bool(ctor), freeptr_offset=freeptr_offset, params=p)
+        s = self.find_mergeable(size, align, flags, name, ctor, usersize)
+        if s is not None:
+            s.refcount += 1
+            s.object_size = max(s.object_size, size)
+            s.inuse = max(s.inuse, ALIGN(size, PTR_SIZE))
+            s.alias_names.append(name)
+            self._by_name[name] = s
+            return s
+        return self._create(g, ctor=ctor, usersize=usersize, boot=False)
+
+    def kmem_cache_destroy(self, s: KmemCache) -> None:
+        """``kmem_cache_destroy()``: drop a reference; the last one frees the empty slabs and removes
+        the cache. Raises :class:`CacheBusyError` (nothing changes) while objects are allocated."""
+        self._check_cache(s)
+        if s.is_kmalloc or s.refcount < 0:
+            raise BadFreeError(f"{s.name} is a boot/kmalloc cache and cannot be destroyed")
+        if s.refcount > 1:
+            s.refcount -= 1
+            return
+        if s.inuse_objects:
+            raise CacheBusyError(f"kmem_cache_destroy({s.name}): {s.inuse_objects} objects remaining "
+                                 "(__kmem_cache_shutdown fails)")
+        for slab in list(s.slabs.values()):
+            self._discard_slab(s, slab)
+        s.cpu_slab = None
+        s.partial.clear()
+        self.slab_caches.remove(s)
+        for n in [n for n, c in self._by_name.items() if c is s]:
+            del self._by_name[n]
+        s.dead = True
+
+    def _check_cache(self, s: object) -> KmemCache:
+        if not isinstance(s, KmemCache):
+            raise BadFreeError(f"not a kmem_cache: {s!r}")
+        if s.dead:
+            raise CacheDestroyedError(f"cache {s.name} was destroyed")
+        if self._by_name.get(s.name) is not s:
+            raise BadFreeError(f"cache {s.name} belongs to another allocator")
+        return s
+
+    def find_cache(self, name: str) -> KmemCache:
+        """The cache a name refers to (aliases resolved)."""
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise InvalidNameError(f"no cache named {name!r}") from None
+
+    # ------------------------------------------------------------------ slabs
+    def _new_slab(self, s: KmemCache, gfp: int) -> Slab | None:
+        """``allocate_slab()``: try ``s->oo`` with NORETRY|NOWARN, fall back to ``s->min``."""
+        flags = (gfp & (_GFP_RECLAIM_MASK | _GFP_CONSTRAINT_MASK)) | _GFP_COMP
+        if s.flags & SLAB_RECLAIM_ACCOUNT:
+            flags |= _GFP_RECLAIMABLE
+        order, objects = s.order, s.objects
+        pfn = self.zone.alloc_pages(order, (flags | _GFP_NOWARN | _GFP_NORETRY) & ~_GFP_NOFAIL)
+        if pfn is None:
+            order, objects = s.min_order, s.min_objects
+            pfn = self.zone.alloc_pages(order, flags)
+            if pfn is None:
+                return None
+            s.stat["order_fallback"] += 1
+        slab = Slab(s, pfn, order, objects, self.page_shift)
+        s.slabs[pfn] = slab
+        s.nr_slabs += 1
+        s.total_objects += objects
+        s.slab_pages += 1 << order
+        s.stat["alloc_slab"] += 1
+        return slab
+
+    def _discard_slab(self, s: KmemCache, slab: Slab) -> None:
+        """``discard_slab()``: give the pages back to the zone."""
+        del s.slabs[slab.pfn]
+        s.partial.pop(slab, None)
+        if s.cpu_slab is slab:
+            s.cpu_slab = None
+        s.nr_slabs -= 1
+        s.total_objects -= slab.objects
+        s.slab_pages -= 1 << slab.order
+        s.stat["free_slab"] += 1
+        self.zone.free_pages(slab.pfn, slab.order)
+
+    def _refill(self, s: KmemCache, gfp: int) -> Slab | None:
+        """``___slab_alloc()`` slow path: next partial slab, else a new slab."""
+        if s.partial:
+            slab = next(iter(s.partial))
+            del s.partial[slab]
+        else:
+            slab = self._new_slab(s, gfp)
+            if slab is None:
+                return None
+        s.cpu_slab = slab
+        return slab
+
+    # ------------------------------------------------------------------ object alloc / free
+    def _slab_alloc(self, s: KmemCache, gfp: int, requested: int, caller: str | None) -> int | None:
+        slab = s.cpu_slab
+        if slab is None or not slab.freelist:
+            slab = self._refill(s, gfp)
+            if slab is None:
+                return None
+        idx = slab.freelist.pop()
+        slab.inuse += 1
+        slab.requested += requested
+        s.inuse_objects += 1
+        s.requested_bytes += requested
+        s.stat["alloc"] += 1
+        addr = slab.base + idx * s.size + s.red_left_pad
+        self._live[addr] = (slab, requested, caller)
+        return addr
+
+    def kmem_cache_alloc(self, s: KmemCache, gfp: int = _gfp.GFP_KERNEL, *, caller: str | None = None,
+                         requested: int | None = None) -> int | None:
+        """``kmem_cache_alloc()``: address of a new object, or None when the zone is out of memory.
+
+        ``requested`` (default ``object_size``) is what the accounting counts as asked for.
+        """
+        self._check_cache(s)
+        self._kmalloc_type(gfp)
+        if requested is None:
+            requested = s.object_size
+        else:
+            _check_int(requested, "requested", 0, s.object_size)
+        return self._slab_alloc(s, gfp, requested, caller)
+
+    def _kmalloc_type(self, gfp: int) -> int:
+        t = self._gfp_type.get(gfp)
+        if t is None:
+            _km.check_kmalloc_gfp(gfp)
+            t = _km.kmalloc_effective_type(_km.kmalloc_type(gfp), memcg_kmem=self.memcg_kmem)
+            self._gfp_type[gfp] = t
+        return t
+
+    def kmalloc(self, size: int, gfp: int = _gfp.GFP_KERNEL, *, caller: str | None = None) -> int | None:
+        """``kmalloc()`` (``__do_kmalloc_node``): 0 → ZERO_SIZE_PTR; up to KMALLOC_MAX_CACHE_SIZE from the
+        ``kmalloc_slab()`` cache of ``kmalloc_type(gfp)``; up to KMALLOC_MAX_SIZE from the zone with
+        ``get_order(size)`` (``___kmalloc_large_node``); larger → None. OOM → None."""
+        if type(size) is not int or size < 0 or size >= 1 << 64:
+            _km._check_size(size)
+            raise InvalidSizeError(f"kmalloc size {size!r} is not a valid size_t")
+        t = self._gfp_type.get(gfp)
+        if t is None:
+            t = self._kmalloc_type(gfp)
+        if size <= self.kmalloc_max_cache_size:
+            if size == 0:
+                return _km.ZERO_SIZE_PTR
+            idx = self._size_index[(size - 1) >> 3] if size <= 192 else (size - 1).bit_length()
+            return self._slab_alloc(self.kmalloc_caches[t][idx], gfp, size, caller)
+        return self._kmalloc_large(size, gfp, caller)
+
+    def _kmalloc_large(self, size: int, gfp: int, caller: str | None) -> int | None:
+        if size > self.kmalloc_max_size:
+            return None
+        order = get_order(size, self.page_shift)
+        pfn = self.zone.alloc_pages(order, (gfp & ~(_GFP_ACCOUNT | _GFP_NO_OBJ_EXT | _GFP_DMA))
+                                    | _GFP_COMP)
+        if pfn is None:
+            return None
+        addr = pfn_to_virt(pfn, self.page_shift)
+        self._live[addr] = (_LARGE, size, caller, order)
+        self._freed_large.discard(addr)
+        self._large_pages += 1 << order
+        self._large_requested += size
+        self._large_count += 1
+        return addr
+
+    def kzalloc(self, size: int, gfp: int = _gfp.GFP_KERNEL, *, caller: str | None = None) -> int | None:
+        """``kzalloc()`` = ``kmalloc(size, gfp | __GFP_ZERO)`` (contents are not modelled)."""
+        return self.kmalloc(size, gfp | _GFP_ZERO, caller=caller)
+
+    def kmalloc_array(self, n: int, size: int, gfp: int = _gfp.GFP_KERNEL, *, caller: str | None = None) -> int | None:
+        """``kmalloc_array()``: None when ``n * size`` overflows size_t (``check_mul_overflow``)."""
+        _check_int(n, "n", 0)
+        _check_int(size, "size", 0)
+        if n * size >= 1 << 64:
+            return None
+        return self.kmalloc(n * size, gfp, caller=caller)
+
+    def kcalloc(self, n: int, size: int, gfp: int = _gfp.GFP_KERNEL, *, caller: str | None = None) -> int | None:
+        """``kcalloc()`` = ``kmalloc_array(n, size, gfp | __GFP_ZERO)``."""
+        return self.kmalloc_array(n, size, gfp | _GFP_ZERO, caller=caller)
+
+    def ksize(self, addr: int | None) -> int:
+        """``ksize()``: 0 for NULL/ZERO_SIZE_PTR, the folio size for large kmalloc, else ``slab_ksize``."""
+        if addr is None or addr == 0 or addr == _km.ZERO_SIZE_PTR:
+            return 0
+        e = self._live.get(addr)
+        if e is None:
+            self._raise_bad(addr, "ksize")
+        if e[0] is _LARGE:
+            return self.page_size << e[3]
+        return e[0].cache.ksize
+
+    def krealloc(self, addr: int | None, new_size: int, gfp: int = _gfp.GFP_KERNEL, *,
+                 caller: str | None = None) -> int | None:
+        """``krealloc()``: 0 → free and ZERO_SIZE_PTR; fits in ``ksize`` → same pointer (requested size
+        updated); else a new allocation and the old one freed. None (old kept) when out of memory."""
+        _km._check_size(new_size)
+        self._kmalloc_type(gfp)
+        null = addr is None or addr == 0 or addr == _km.ZERO_SIZE_PTR
+        if not null and addr not in self._live:
+            self._raise_bad(addr, "krealloc")
+        if new_size == 0:
+            if not null:
+                self.kfree(addr)
+            return _km.ZERO_SIZE_PTR
+        if not null:
+            e = self._live[addr]
+            ks = self.ksize(addr)
+            if new_size <= ks and new_size <= self.kmalloc_max_size:
+                self._set_requested(addr, e, new_size)
+                return addr
+        new = self.kmalloc(new_size, gfp, caller=caller if caller is not None or null else self._live[addr][2])
+        if new is None:
+            return None
+        if not null:
+            self.kfree(addr)
+        return new
+
+    def _set_requested(self, addr: int, e: tuple, new_size: int) -> None:
+        if e[0] is _LARGE:
+            self._large_requested += new_size - e[1]
+            self._live[addr] = (_LARGE, new_size, e[2], e[3])
+        else:
+            slab = e[0]
+            slab.requested += new_size - e[1]
+            slab.cache.requested_bytes += new_size - e[1]
+            self._live[addr] = (slab, new_size, e[2])
+
+    def kfree(self, addr: int | None) -> None:
+        """``kfree()``: NULL and ZERO_SIZE_PTR are ignored; slab objects go back to their slab
+        (``slab_free``), large kmallocs to the zone. Raises :class:`DoubleFreeError` /
+        :class:`BadFreeError` for objects already free or never allocated."""
+        e = self._live.pop(addr, None)
+        if e is None:
+            if addr is None or addr == 0 or addr == _km.ZERO_SIZE_PTR:
+                return
+            self._raise_bad(addr, "kfree")
+        slab = e[0]
+        if slab is _LARGE:
+            order = e[3]
+            self.zone.free_pages((addr - PAGE_OFFSET) >> self.page_shift, order)
+            self._large_pages -= 1 << order
+            self._large_requested -= e[1]
+            self._large_count -= 1
+            self._freed_large.add(addr)
+            return
+        self._free_to_slab(slab, addr, e[1])
+
+    def _free_to_slab(self, slab: Slab, addr: int, requested: int) -> None:
+        """``__slab_free()`` for the model's lists."""
+        s = slab.cache
+        slab.freelist.append((addr - slab.base) // s.size)
+        slab.inuse -= 1
+        slab.requested -= requested
+        s.inuse_objects -= 1
+        s.requested_bytes -= requested
+        s.stat["free"] += 1
+        if slab is s.cpu_slab:
+            return
+        if slab.inuse == 0:
+            partial = s.partial
+            if len(partial) - (slab in partial) >= s.min_partial:
+                self._discard_slab(s, slab)
+            elif slab not in partial:
+                partial[slab] = None
+        elif slab.inuse == slab.objects - 1:     # was full: add_partial(..., DEACTIVATE_TO_TAIL)
+            s.partial[slab] = None
+
+    def kmem_cache_free(self, s: KmemCache, addr: int) -> None:
+        """``kmem_cache_free()``: like :meth:`kfree`, but the object must belong to ``s``
+        (``cache_from_obj``'s "Wrong slab cache" check raises :class:`BadFreeError`)."""
+        self._check_cache(s)
+        e = self._live.get(addr)
+        if e is None:
+            self._raise_bad(addr, "kmem_cache_free")
+        if e[0] is _LARGE or e[0].cache is not s:
+            owner = "the page allocator" if e[0] is _LARGE else e[0].cache.name
+            raise BadFreeError(f"kmem_cache_free({s.name}, {addr:#x}): wrong slab cache, object is from {owner}")
+        del self._live[addr]
+        self._free_to_slab(e[0], addr, e[1])
+
+    def _find_slab(self, addr: int) -> Slab | None:
+        if not isinstance(addr, int) or addr < PAGE_OFFSET:
+            return None
+        pfn = (addr - PAGE_OFFSET) >> self.page_shift
+        for order in range(self.params.max_page_order + 1):
+            head = pfn & ~((1 << order) - 1)
+            for s in self.slab_caches:
+                slab = s.slabs.get(head)
+                if slab is not None and slab.order == order:
+                    return slab
+        return None
+
+    def _raise_bad(self, addr: object, op: str):
+        if not isinstance(addr, int) or isinstance(addr, bool):
+            raise BadFreeError(f"{op}({addr!r}): not a pointer")
+        slab = self._find_slab(addr)
+        if slab is not None:
+            s = slab.cache
+            off = addr - slab.base - s.red_left_pad
+            if off % s.size == 0 and 0 <= off // s.size < slab.objects:
+                idx = off // s.size
+                if idx in slab.freelist:
+                    raise DoubleFreeError(f"{op}({addr:#x}): object {idx} of a {s.name} slab "
+                                          f"(pfn {slab.pfn}) is already free")
+            raise BadFreeError(f"{op}({addr:#x}): points into a {s.name} slab (pfn {slab.pfn}) "
+                               "but not at the start of an object")
+        if addr in self._freed_large:
+            raise DoubleFreeError(f"{op}({addr:#x}): large kmalloc already freed")
+        raise BadFreeError(f"{op}({addr:#x}): pointer was never allocated by this allocator")
+
+    # ------------------------------------------------------------------ queries / accounting
+    def allocation(self, addr: int) -> AllocationInfo:
+        """What a live pointer is: cache, requested and allocated bytes, caller."""
+        e = self._live.get(addr)
+        if e is None:
+            self._raise_bad(addr, "allocation")
+        if e[0] is _LARGE:
+            return AllocationInfo(addr, None, e[1], self.page_size << e[3], e[2], e[3])
+        return AllocationInfo(addr, e[0].cache.name, e[1], e[0].cache.ksize, e[2])
+
+    def allocations(self) -> Iterable[AllocationInfo]:
+        """Every live allocation (addresses ascending)."""
+        for addr in sorted(self._live):
+            yield self.allocation(addr)
+
+    def slab_of(self, addr: int) -> Slab:
+        """The slab holding a live slab object."""
+        e = self._live.get(addr)
+        if e is None or e[0] is _LARGE:
+            raise BadFreeError(f"{addr:#x} is not a live slab object")
+        return e[0]
+
+    def cache_stats(self, s: KmemCache) -> CacheStats:
+        """Exact per-cache accounting."""
+        slab_bytes = s.slab_pages << self.page_shift
+        ks = s.ksize
+        tail = sum(sl.tail_waste for sl in s.slabs.values())
+        used = s.inuse_objects * s.object_size
+        return CacheStats(
+            name=s.name, object_size=s.object_size, slab_size=s.size, objs_per_slab=s.objects, order=s.order,
+            nr_slabs=s.nr_slabs, slab_pages=s.slab_pages, slab_bytes=slab_bytes, objects_total=s.total_objects,
+            objects_inuse=s.inuse_objects, requested_bytes=s.requested_bytes, allocated_bytes=s.inuse_objects * ks,
+            request_waste=s.inuse_objects * ks - s.requested_bytes, slot_overhead=s.inuse_objects * (s.size - ks),
+            free_slot_bytes=(s.total_objects - s.inuse_objects) * s.size, tail_waste=tail,
+            efficiency=100.0 * used / slab_bytes if slab_bytes else 0.0, loss=slab_bytes - used)
+
+    def slab_stats(self, s: KmemCache) -> list[SlabStats]:
+        """Per-slab accounting, slabs by PFN."""
+        out = []
+        for pfn in sorted(s.slabs):
+            sl = s.slabs[pfn]
+            where = "cpu" if sl is s.cpu_slab else ("partial" if sl in s.partial else "full")
+            out.append(SlabStats(pfn, sl.order, sl.objects, sl.inuse, sl.requested, sl.slab_bytes, sl.tail_waste,
+                                 sl.nr_free * s.size, where))
+        return out
+
+    def totals(self) -> Totals:
+        """Whole-allocator totals."""
+        nr_slabs = sum(s.nr_slabs for s in self.slab_caches)
+        pages = sum(s.slab_pages for s in self.slab_caches)
+        inuse = sum(s.inuse_objects for s in self.slab_caches)
+        total = sum(s.total_objects for s in self.slab_caches)
+        req = sum(s.requested_bytes for s in self.slab_caches)
+        alloc = sum(s.inuse_objects * s.ksize for s in self.slab_caches)
+        large_bytes = self._large_pages << self.page_shift
+        return Totals(len(self.slab_caches), nr_slabs, pages, pages << self.page_shift, inuse, total, req, alloc,
+                      self._large_count, self._large_pages, self._large_requested, req + self._large_requested,
+                      alloc + large_bytes, pages + self._large_pages)
+
+    def alloc_traces(self, top: int | None = 10, *, cache: KmemCache | None = None,
+                     sort: str = "waste") -> list[TraceRow]:
+        """Live allocations grouped by caller, like ``/sys/kernel/debug/slab/<cache>/alloc_traces``;
+        ``sort`` = "waste" | "count" | "requested" | "allocated". Allocations without a caller are
+        grouped as ``"<unknown>"``."""
+        if sort not in ("waste", "count", "requested", "allocated"):
+            raise InvalidFlagsError(f"sort must be waste/count/requested/allocated, got {sort!r}")
+        acc: dict[str, list] = {}
+        for e in self._live.values():
+            if e[0] is _LARGE:
+                if cache is not None:
+                    continue
+                allocated, cname = self.page_size << e[3], "(page allocator)"
+            else:
+                if cache is not None and e[0].cache is not cache:
+                    continue
+                allocated, cname = e[0].cache.ksize, e[0].cache.name
+            row = acc.setdefault(e[2] if e[2] is not None else "<unknown>", [0, 0, 0, set()])
+            row[0] += 1
+            row[1] += e[1]
+            row[2] += allocated
+            row[3].add(cname)
+        rows = [TraceRow(k, v[0], v[1], v[2], tuple(sorted(v[3]))) for k, v in acc.items()]
+        rows.sort(key=lambda r: (-getattr(r, sort), r.caller))
+        return rows if top is None else rows[:top]
+
+    # ------------------------------------------------------------------ reports
+    def proc_slabinfo(self) -> str:
+        """``/proc/slabinfo`` in the kernel's exact format (``print_slabinfo_header``/``cache_show``):
+        newest cache first; ``active_objs`` = objects minus free objects on the partial lists
+        (objects free in a CPU slab count as active, as in the kernel)."""
+        lines = ["slabinfo - version: 2.1",
+                 "# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab>"
+                 " : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>"]
+        for s in reversed(self.slab_caches):
+            free_partial = sum(sl.nr_free for sl in s.partial)
+            lines.append(f"{s.name:<17} {s.total_objects - free_partial:6d} {s.total_objects:6d} {s.size:6d} "
+                         f"{s.objects:4d} {1 << s.order:4d} : tunables {0:4d} {0:4d} {0:4d}"
+                         f" : slabdata {s.nr_slabs:6d} {s.nr_slabs:6d} {0:6d}")
+        return "\n".join(lines) + "\n"
+
+    def slabinfo_report(self, *, only_used: bool = False) -> str:
+        """A table like the kernel's ``tools/mm/slabinfo``: name, objects, object size, slab size,
+        objects/slab, order, efficiency % and loss (slab bytes minus objects * object size)."""
+        head = (f"{'Name':<24} {'Objects':>8} {'Objsize':>7} {'Slabsize':>8} {'Space':>9} {'O/S':>4} "
+                f"{'O':>2} {'%Ef':>5} {'Loss':>9}")
+        out = [head]
+        for s in sorted(self.slab_caches, key=lambda c: c.name):
+            if only_used and not s.nr_slabs:
+                continue
+            st = self.cache_stats(s)
+            out.append(f"{s.name:<24} {st.objects_inuse:>8} {s.object_size:>7} {s.size:>8} {st.slab_bytes:>9} "
+                       f"{s.objects:>4} {s.order:>2} {st.efficiency:>5.1f} {st.loss:>9}")
+        return "\n".join(out)
+
+    def sysfs_entries(self) -> dict[str, str]:
+        """``/sys/kernel/slab`` names: each alias name → the directory it links to (a directory maps
+        to itself), as ``sysfs_slab_add``/``sysfs_slab_alias`` create them."""
+        out: dict[str, str] = {}
+        for s in self.slab_caches:
+            out[s.sysfs_name] = s.sysfs_name
+            for a in s.alias_names:
+                out[a] = s.sysfs_name
+        return out
