@@ -14,7 +14,7 @@ algorithm, cache line size, struct track size) live in :class:`SlubParams`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 from . import gfp as _gfp
@@ -23,7 +23,7 @@ from .errors import (BadFreeError, DoubleFreeError, InvalidAlignError, InvalidFl
                      InvalidSizeError, KmemError)
 from .pages import MAX_PAGE_ORDER, PAGE_ALLOC_COSTLY_ORDER, PAGE_SHIFT, ALIGN, ALIGN_DOWN, \
     get_order, ilog2, is_power_of_2, pfn_to_virt, PAGE_OFFSET
-from .slab_flags import (DEBUG_METADATA_FLAGS, OBJECT_POISON, SLAB_ACCOUNT, SLAB_CACHE_DMA,
+from .slab_flags import (OBJECT_POISON, SLAB_ACCOUNT, SLAB_CACHE_DMA,
                          SLAB_CACHE_DMA32, SLAB_CONSISTENCY_CHECKS, SLAB_DEBUG_FLAGS, SLAB_HWCACHE_ALIGN,
                          SLAB_KMALLOC, SLAB_MERGE_SAME, SLAB_NEVER_MERGE, SLAB_NO_MERGE, SLAB_POISON,
                          SLAB_RECLAIM_ACCOUNT, SLAB_RED_ZONE, SLAB_STORE_USER, SLAB_TYPESAFE_BY_RCU,
@@ -1337,3 +1337,14 @@ class SlubAllocator:
             for a in s.alias_names:
                 out[a] = s.sysfs_name
         return out
+
+
+__all__ = [
+    "PTR_SIZE", "MAX_OBJS_PER_PAGE", "OO_SHIFT", "MIN_PARTIAL", "MAX_PARTIAL", "TRACK_SIZE_STACKDEPOT",
+    "TRACK_SIZE_NO_STACKDEPOT", "InvalidNameError", "CacheBusyError", "CacheDestroyedError", "SlubParams",
+    "DEFAULT_PARAMS", "calculate_alignment", "SizeLayout", "calculate_sizes", "order_objects", "oo_make", "oo_order",
+    "oo_objects", "slub_min_objects_for", "calc_slab_order", "calculate_order", "compute_min_partial",
+    "compute_cpu_partial", "slab_ksize", "create_unique_id", "Region", "slot_layout", "CacheGeometry",
+    "make_geometry", "kmalloc_cache_geometry", "kmalloc_type_flags", "Slab", "KmemCache", "AllocationInfo",
+    "CacheStats", "SlabStats", "Totals", "TraceRow", "SlubAllocator",
+]

@@ -15,7 +15,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Collection, Iterable
+from typing import Collection
 
 from . import kmalloc as _km
 from .errors import ParseError, SourceUnavailableError
