@@ -183,6 +183,7 @@ class Zone:
     pageblock ``initial_migratetype`` (MOVABLE, as after ``memmap_init``). ``managed_pages``
     (default ``nr_pages``) only feeds watermarks and ``lowmem_reserve``.
 
+    ``pageblock_order`` is capped at ``max_page_order`` (the kernel's ``PAGE_BLOCK_MAX_ORDER``).
     The watermarks start at 0 (no check); :func:`kmemlib.watermarks.setup_per_zone_wmarks` sets them
     and ``watermark_check`` (``None``, ``"min"``, ``"low"``, ``"high"``) makes :meth:`alloc_pages`
     refuse requests that fail :meth:`zone_watermark_ok` like ``get_page_from_freelist``.
@@ -207,9 +208,10 @@ class Zone:
             raise InvalidSizeError(f"Zone start_pfn must be >= 0, got {start_pfn}")
         if not 0 <= max_page_order <= 20:
             raise InvalidOrderError(f"max_page_order must be in 0..20, got {max_page_order}")
-        if not 0 <= pageblock_order <= max_page_order:
-            raise InvalidOrderError(
-                f"pageblock_order must be in 0..max_page_order ({max_page_order}), got {pageblock_order}")
+        if pageblock_order < 0:
+            raise InvalidOrderError(f"pageblock_order must be >= 0, got {pageblock_order}")
+        # pageblock_order = min(HPAGE_PMD_ORDER, PAGE_BLOCK_MAX_ORDER <= MAX_PAGE_ORDER)
+        pageblock_order = min(pageblock_order, max_page_order)
         if not 10 <= page_shift <= 20:
             raise InvalidSizeError(f"page_shift must be in 10..20, got {page_shift}")
         if initial_migratetype not in range(MIGRATE_TYPES):
