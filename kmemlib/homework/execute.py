@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -128,7 +129,7 @@ def _run_once(cells: list[NotebookNode], workdir: Path, *, timeout: float, budge
                             startup_timeout=startup_timeout, record_timing=False,
                             resources={"metadata": {"path": str(workdir)}})
     used = 0.0
-    with client.setup_kernel():
+    with client.setup_kernel(stderr=subprocess.DEVNULL):  # ipykernel's own log lines, not the student's
         start[0] = time.monotonic()
         for index, cell in enumerate(nb.cells):
             try:

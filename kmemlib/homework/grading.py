@@ -177,7 +177,8 @@ def _grade_answers(assignment: Assignment, seed: int, outcome: ExecutionOutcome)
     for q in assignment.questions:
         entry = outcome.answers.get(q.qid, {"defined": False})
         if not entry.get("defined"):
-            errs = [e for e in outcome.errors if _mentions(e.source, q.qid)]
+            errs = [e for e in outcome.errors if _mentions(e.source, q.qid)
+                    and not (e.ename == "NameError" and f"'{q.qid}'" in e.evalue)]
             why = f"no answer: the variable {q.qid} is not defined"
             if errs:
                 why += " (" + "; ".join(f"cell {e.cell} raised {e.ename}" + (f": {e.evalue}" if e.evalue else "")
