@@ -914,7 +914,7 @@ class Zone:
                 return pfn
         if log is not None:
             log.append(Event("alloc", -1, order, mt, self._op))
-        if self.watermark_check is not None:
+        if self.watermark_check is not None and not alloc_flags & ALLOC_NO_WATERMARKS:
             mark = {"min": self.wmark_min, "low": self.wmark_low, "high": self.wmark_high}[self.watermark_check]
             if not self.zone_watermark_ok(order, mark, alloc_flags=alloc_flags):
                 if log is not None:
