@@ -1,9 +1,11 @@
-# Two entry points for a fresh machine (see README): `make book` and `make test`.
+# kmembook - two entry points for a fresh machine (see README):
+#   make book   install, fetch the offline JavaScript, build the HTML book (every notebook executed, -W)
+#   make test   install, make sure Chromium exists, run every test (unit, nbval, the -W build, the browser)
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: book test install
+.PHONY: book test install assets browser notebooks clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -12,5 +14,25 @@ install: $(PY)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements.txt
 
-test: install
+# require.js, @jupyter-widgets/html-manager and MathJax from the npm registry into _build/offline-assets/
+# (the build also does this by itself; this target just makes the download visible).
+assets: install
+	$(PY) tools/offline_assets.py
+
+book: install assets
+	$(VENV)/bin/jupyter-book build . -W -n --keep-going --all
+	@echo
+	@echo "The book is in $(CURDIR)/_build/html/ - open $(CURDIR)/_build/html/index.html in a browser (works offline)."
+
+browser:
+	bash tools/ensure_chromium.sh
+
+test: install browser
 	$(PY) -m pytest
+
+# After editing a chapter: re-execute the notebooks in place so their stored outputs (checked by nbval) are current.
+notebooks: install
+	$(PY) tools/execute_notebooks.py
+
+clean:
+	rm -rf _build

@@ -1,0 +1,15 @@
+// kmembook: make @jupyter-widgets/html-manager (embed-amd.js) find its own files on this site.
+// Loaded on widget pages only, before require.js and embed-amd.js (first entry of nb_ipywidgets_js in
+// _config.yml). The files come from tools/offline_assets.py and live in _static/kmem-offline/.
+(function () {
+  var me = document.currentScript;
+  if (!me || !me.src) {
+    return;
+  }
+  var base = new URL("kmem-offline/html-manager/", me.src).href;
+  // embed-amd.js registers its modules as "@jupyter-widgets/html-manager/dist/..." and resolves its font
+  // files relative to those module URLs; without this mapping RequireJS puts them next to the page.
+  // A global `require` object defined before require.js loads is RequireJS's configuration.
+  window.require = { paths: { "@jupyter-widgets/html-manager/dist": base.replace(/\/$/, "") } };
+  window.__jupyter_widgets_assets_path__ = base;
+})();

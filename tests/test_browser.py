@@ -1,0 +1,111 @@
+"""Open every chapter of the built book in headless Chromium, the way a reader would.
+
+For each page of ``_toc.yml``, served from a local HTTP server on 127.0.0.1 (and once more from ``file://``,
+which is how a reader opens ``_build/html/index.html`` without a server), check that it renders, that its widgets
+appear with their default output, that its math is typeset, that no JavaScript error occurs and that no request
+leaves localhost. Chromium resolves no host name but localhost (``--host-resolver-rules``), so the page is seen as
+an offline reader sees it. A screenshot per chapter goes to ``_build/screenshots/`` (a CI artifact).
+
+Needs Chromium (Debian package ``chromium``; ``make test`` installs it when run as root). Without it these tests
+skip, except under CI (``CI=true``), where a missing browser is a failure.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import partial
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlsplit
+
+import pytest
+
+from conftest import HTML_DIR, SCREENSHOT_DIR, in_ci, toc_entries
+
+import headless  # tools/headless.py
+
+pytestmark = pytest.mark.browser
+
+TOC = toc_entries()
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        pass
+
+
+@pytest.fixture(scope="module")
+def browser():
+    binary = headless.find_browser()
+    if binary is None:
+        msg = ("no Chromium found: install Debian's `chromium` package (`make test` does so when run as root) "
+               f"or point {headless.BROWSER_ENV} at a Chromium binary")
+        if in_ci():
+            pytest.fail(msg + " - under CI the browser test must run", pytrace=False)
+        pytest.skip(msg)
+    with headless.Browser(binary) as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def site(book_build):
+    if not (HTML_DIR / "index.html").is_file():
+        pytest.fail(f"the book was not built (exit {book_build.returncode}); see _build/build.log", pytrace=False)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_QuietHandler, directory=str(HTML_DIR)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def _leaves_localhost(url: str) -> bool:
+    parts = urlsplit(url)
+    if parts.scheme in ("data", "blob", "about", "file"):
+        return False
+    return parts.hostname not in ("127.0.0.1", "localhost")
+
+
+def check_page(browser, url: str, screenshot=None) -> dict:
+    state, report = headless.render(browser, url, screenshot=screenshot)
+    where = f"{url}\n state: {state}"
+    assert state["readyState"] == "complete", where
+    assert state["h1"] and state["mainTextLength"] > 200, f"page looks empty: {where}"
+    if state["widgetViews"]:
+        assert state["widgetState"], f"widget views without embedded state: {where}"
+        assert state["widgetsRendered"] >= state["widgetViews"], f"widgets did not render: {where}"
+        assert state["outputWidgetsWithText"] >= state["outputModelsWithContent"], \
+            f"an Output widget lost its default output: {where}"
+    if state["mathNodes"]:
+        assert state["mathJaxLoaded"], f"MathJax did not load: {where}"
+        assert state["mathUntypeset"] == 0, f"math left untypeset: {where}"
+        assert not state["mathErrors"], f"MathJax errors {state['mathErrors']}: {where}"
+    assert not report.js_errors, "JavaScript errors:\n  " + "\n  ".join(report.js_errors) + f"\n{where}"
+    outside = [u for u in report.requests if _leaves_localhost(u)]
+    assert not outside, f"requests leaving localhost: {outside}\n{where}"
+    return state
+
+
+@pytest.mark.parametrize("docname", TOC)
+def test_chapter_renders_over_http(browser, site, docname):
+    shot = SCREENSHOT_DIR / f"{docname.replace('/', '__')}.png"
+    check_page(browser, f"{site}{docname}.html", screenshot=shot)
+    assert shot.is_file() and shot.stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("docname", TOC)
+def test_chapter_renders_from_file(browser, site, docname):
+    """Opening the HTML straight from disk (no server) must work too: README tells readers to do that."""
+    check_page(browser, (HTML_DIR / f"{docname}.html").as_uri())
+
+
+def test_index_redirects_to_the_first_page(browser, site):
+    session = browser.open_tab()
+    try:
+        browser.load(session, site + "index.html")
+        browser.pump(1.0)
+        path = browser.evaluate(session, "location.pathname")
+    finally:
+        browser.close_tab(session)
+    assert path.endswith(f"/{TOC[0]}.html"), path
