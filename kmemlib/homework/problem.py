@@ -44,7 +44,7 @@ class Problem:
     revealed: bool = False
 
     def __str__(self) -> str:
-        text = f"{self.qid} — {self.title} ({_fmt_points(self.points)}, seed {self.seed})\n\n{self.prompt}\n\n" \
+        text = f"{self.qid} — {self.title} ({_fmt_points(self.points)}, problem seed {self.seed})\n\n{self.prompt}\n\n" \
                f"Answer format: {self.answer_format}"
         if self.revealed:
             text += f"\n\nAnswer: {self.answer!r}"
