@@ -12,3 +12,17 @@ Modules (each maps to kernel source):
 """
 
 __version__ = "0.1.0"
+
+from .buddy import Event, Node, Zone  # noqa: E402
+from .errors import KmemError  # noqa: E402
+from .kmalloc import KMALLOC_MAX_CACHE_SIZE, KMALLOC_MAX_SIZE, ZERO_SIZE_PTR, kmalloc_plan, kmalloc_size_roundup  # noqa: E402
+from .pages import MAX_PAGE_ORDER, PAGE_SHIFT, PAGE_SIZE, get_order  # noqa: E402
+from .procfs import node_from_snapshot  # noqa: E402
+from .slub import SlubAllocator, SlubParams, calculate_order, make_geometry  # noqa: E402
+from .sysfs import compare_live  # noqa: E402
+
+__all__ = [
+    "Event", "Node", "Zone", "KmemError", "KMALLOC_MAX_CACHE_SIZE", "KMALLOC_MAX_SIZE", "ZERO_SIZE_PTR",
+    "kmalloc_plan", "kmalloc_size_roundup", "MAX_PAGE_ORDER", "PAGE_SHIFT", "PAGE_SIZE", "get_order",
+    "node_from_snapshot", "SlubAllocator", "SlubParams", "calculate_order", "make_geometry", "compare_live",
+]
