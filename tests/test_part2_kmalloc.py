@@ -358,3 +358,8 @@ def test_loop_table_html_and_widgets_build():
     pytest.importorskip("ipywidgets")
     assert wk.kmalloc_plan_explorer(100).children
     assert wk.kmalloc_type_picker().children
+
+
+def test_html_table_escapes():
+    t = wk.html_table(["a", "b<"], [[1, "x&y"]])
+    assert "<th style='text-align:right'>b&lt;</th>" in t and "x&amp;y" in t and t.count("<tr>") == 2

@@ -122,6 +122,14 @@ def kmalloc_type_picker(size: int = 100):
     return w.VBox([w.HBox(list(boxes.values())), sz, out])
 
 
+def html_table(headers: list[str], rows: list[list[object]], *, align: str = "right") -> str:
+    """A plain HTML table (cells escaped) for the chapters' static tables."""
+    head = "".join(f"<th style='text-align:{align}'>{html.escape(str(h))}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td style='text-align:{align}'>{html.escape(str(c))}</td>" for c in r)
+                   + "</tr>" for r in rows)
+    return f"<table style='font-size:90%'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
 def loop_table_html(rows: list[LoopRow]) -> str:
     """The module loop's rows as an HTML table (request, actual, wastage, waste %, where)."""
     head = "<tr>" + "".join(f"<th>{h}</th>" for h in ("i", "request", "actual (ksize)", "wastage", "waste %",
@@ -160,5 +168,5 @@ def module_loop_explorer(step_kib: int = DEFAULT_STEP // 1024):
     return w.VBox([slider, out])
 
 
-__all__ = ["GFP_CHOICES", "plan_card_rows", "plan_card_html", "kmalloc_plan_explorer", "type_choice",
+__all__ = ["GFP_CHOICES", "html_table", "plan_card_rows", "plan_card_html", "kmalloc_plan_explorer", "type_choice",
            "type_choice_html", "kmalloc_type_picker", "loop_table_html", "module_loop_explorer"]
