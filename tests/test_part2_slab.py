@@ -30,7 +30,7 @@ from kmemlib.sysfs import compare_live
 from kmemlib.vmalloc import (PMD_SIZE, alloc_pages_cost, api_costs, choose_api, kmalloc_cost, kmem_cache_cost,
                              kvmalloc_cost, vmalloc_cost)
 from kmemlib.widgets.api_choice import api_choice_widget, recommendation_html, show_choice
-from kmemlib.widgets.slab import custom_cache_widget, show_custom_cache, summary_html
+from kmemlib.widgets.slab import custom_cache_widget, show_custom_cache, summary_html, table_html
 from kmemlib.workloads_slab import DEFAULT_SITES, run_workload, trace_table
 
 MiB = 1 << 20
@@ -388,3 +388,9 @@ def test_widget_callbacks_and_html():
     assert "kvmalloc" in html and "<table>" in html
     assert "no allocator API" in recommendation_html(choose_api(5 * MiB, contiguous=True))
     assert custom_cache_widget() is not None and api_choice_widget() is not None
+
+
+def test_table_html():
+    html = table_html([{"a": 1, "b": "x<y", "c": True}], caption="cap")
+    assert "<caption>cap</caption>" in html and "x&lt;y" in html and ">yes<" in html and "text-align:right" in html
+    assert "no rows" in table_html([])

@@ -30,6 +30,22 @@ def summary_html(s: CacheSummary) -> str:
     return f"<table>{rows}</table>"
 
 
+def table_html(rows: list[dict[str, object]], *, caption: str | None = None) -> str:
+    """A plain HTML table of dict rows (keys of the first row are the header); numbers right-aligned."""
+    if not rows:
+        return "<p><i>(no rows)</i></p>"
+    keys = list(rows[0])
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in keys)
+
+    def cell(v: object) -> str:
+        align = "right" if isinstance(v, (int, float)) and not isinstance(v, bool) else "left"
+        text = "yes" if v is True else "no" if v is False else "" if v is None else str(v)
+        return f"<td style='text-align:{align}'>{html.escape(text)}</td>"
+    body = "".join("<tr>" + "".join(cell(r.get(k)) for k in keys) + "</tr>" for r in rows)
+    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
 def show_custom_cache(object_size: int = 100, align: int = 0, **options: bool) -> None:
     """Display the layout figure and the summary table for one cache (the widget's callback)."""
     g = design_cache(object_size, align, **options)
@@ -51,4 +67,4 @@ def custom_cache_widget(object_size: int = 100, align: int = 0, **options: bool)
     return widgets.VBox([controls, out])
 
 
-__all__ = ["ALIGN_CHOICES", "FLAG_LABELS", "summary_html", "show_custom_cache", "custom_cache_widget"]
+__all__ = ["ALIGN_CHOICES", "FLAG_LABELS", "summary_html", "table_html", "show_custom_cache", "custom_cache_widget"]
