@@ -98,17 +98,25 @@ def check_slab_flags(flags: int, permitted: int = SLAB_FLAGS_PERMITTED) -> int:
 def kmem_cache_flags(flags: int, name: str, slub_debug: int = 0, slub_debug_slabs: tuple[str, ...] | None = None) -> int:
     """Flags after boot-time ``slab_debug=`` (``kmem_cache_flags()``, mm/slub.c).
 
-    ``slub_debug`` is the global debug flag word set by ``slab_debug=`` (0 here: none on the
-    cmdline). With ``slub_debug_slabs`` the extra flags apply only to caches whose name matches
-    one of the (glob-``*``-suffix) patterns, as ``slab_debug=FZ,dentry,kmalloc-*``.
+    ``slub_debug`` is the debug flag word set by ``slab_debug=`` (0 here: none on the cmdline).
+    Without ``slub_debug_slabs`` it applies to every cache (global flags); with it, only to caches
+    whose name matches one of the patterns, as ``slab_debug=FZ,dentry,kmalloc-*`` (a ``*`` ends the
+    compared prefix wherever it stands; without one the names must be equal). Caches created with
+    SLAB_NO_USER_FLAGS are never changed; SLAB_NOLEAKTRACE caches do not get STORE_USER from the
+    global flags (a list naming them still applies it).
     """
     check_slab_flags(flags, permitted=_ALL)
+    if flags & SLAB_NO_USER_FLAGS:
+        return flags
     if not slub_debug:
         return flags
     if slub_debug_slabs is None:
+        if flags & SLAB_NOLEAKTRACE:
+            return flags | (slub_debug & ~SLAB_STORE_USER)
         return flags | slub_debug
     for pat in slub_debug_slabs:
-        if (pat.endswith("*") and name.startswith(pat[:-1])) or name == pat:
+        star = pat.find("*")
+        if (star >= 0 and name.startswith(pat[:star])) or name == pat:
             return flags | slub_debug
     return flags
 
