@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Collection
 
 from . import kmalloc as _km
 from .errors import ParseError, SourceUnavailableError
-from .slab_flags import SLAB_ACCOUNT, SLAB_CACHE_DMA, SLAB_KMALLOC, SLAB_RECLAIM_ACCOUNT, SYSFS_FLAG_FILES
+from .slab_flags import (SLAB_ACCOUNT, SLAB_CACHE_DMA, SLAB_CACHE_DMA32, SLAB_CONSISTENCY_CHECKS, SLAB_DEBUG_FLAGS,
+                         SLAB_KMALLOC, SLAB_RECLAIM_ACCOUNT, SYSFS_FLAG_FILES)
 from .slub import DEFAULT_PARAMS, CacheGeometry, SlubParams, create_unique_id, kmalloc_cache_geometry, make_geometry
 
 SLAB_JSON = "sys/kernel/slab.json"
@@ -148,16 +149,19 @@ class SysfsCache:
 
     @property
     def flags(self) -> int:
-        """SLAB flags visible in sysfs (flag files, ``A``/``a``/``d`` letters of a merged name,
-        SLAB_KMALLOC for kmalloc names). ACCOUNT/NO_MERGE of unmergeable caches are invisible."""
+        """SLAB flags visible in sysfs (flag files, the ``d``/``D``/``a``/``F``/``A`` letters of a merged
+        name as ``create_unique_id`` writes them, SLAB_KMALLOC for kmalloc names). ACCOUNT/NO_MERGE
+        (and DMA32) of unmergeable caches are invisible."""
         f = 0
         for attr, bit in SYSFS_FLAG_FILES.items():
             if attr in self.attrs and self.attrs[attr].strip() == "1":
                 f |= bit
         if self.mergeable_name:
             letters = self.dirname[1:].split("-")[0] if "-" in self.dirname else ""
-            f |= (SLAB_ACCOUNT if "A" in letters else 0) | (SLAB_RECLAIM_ACCOUNT if "a" in letters else 0) \
-                | (SLAB_CACHE_DMA if "d" in letters else 0)
+            for ch, bit in (("d", SLAB_CACHE_DMA), ("D", SLAB_CACHE_DMA32), ("a", SLAB_RECLAIM_ACCOUNT),
+                            ("F", SLAB_CONSISTENCY_CHECKS), ("A", SLAB_ACCOUNT)):
+                if ch in letters:
+                    f |= bit
         if self.is_kmalloc:
             f |= SLAB_KMALLOC
         return f
@@ -295,7 +299,6 @@ def read_slabinfo(root: str | os.PathLike = "/") -> list[SlabinfoRow]:
 
 def params_for_root(root: str | os.PathLike = "/", base: SlubParams = DEFAULT_PARAMS) -> SlubParams:
     """``base`` with ``nr_cpus`` read from ``<root>/sys/devices/system/cpu/present``."""
-    from dataclasses import replace
     return replace(base, nr_cpus=read_present_cpus(root))
 
 
@@ -303,13 +306,18 @@ def model_cache(c: SysfsCache, params: SlubParams = DEFAULT_PARAMS,
                 freeptr_offset_caches: Collection[str] = FREEPTR_OFFSET_CACHES_6_18) -> CacheGeometry:
     """Model of a live cache built from its sysfs attributes (``kmem_cache_create`` replayed).
 
-    kmalloc caches are rebuilt from their *name* alone (``new_kmalloc_cache``: size, natural
-    alignment, type flags), so object_size and align are predictions too. Other caches use
+    kmalloc caches are rebuilt from their *name* (``new_kmalloc_cache``: size, natural alignment,
+    type flags) plus the debug flag files (red_zone, poison, store_user, sanity_checks, trace: what
+    ``kmem_cache_flags`` added at boot for ``slab_debug=``), so object_size and align are
+    predictions too. Other caches use
     sysfs object_size, align (``calculate_alignment`` is idempotent), the flag files, ctor
     presence and whether the cache is known to use ``freeptr_offset``.
     """
     kt = c.kmalloc_index_type()
     if kt is not None:
+        debug = c.flags & SLAB_DEBUG_FLAGS
+        if debug:
+            params = replace(params, slub_debug=debug, slub_debug_slabs=(c.dirname,))
         return kmalloc_cache_geometry(kt[0], kt[1], params)
     names = set(c.names())
     fpo = 0 if names & set(freeptr_offset_caches) else None
