@@ -1073,9 +1073,10 @@ class SlubAllocator:
         return self.kmalloc(size, gfp | _GFP_ZERO, caller=caller)
 
     def kmalloc_array(self, n: int, size: int, gfp: int = _gfp.GFP_KERNEL, *, caller: str | None = None) -> int | None:
-        """``kmalloc_array()``: None when ``n * size`` overflows size_t (``check_mul_overflow``)."""
-        _check_int(n, "n", 0)
-        _check_int(size, "size", 0)
+        """``kmalloc_array()``: None when ``n * size`` overflows size_t (``check_mul_overflow``).
+        ``n`` and ``size`` are size_t: values outside 0..2**64-1 raise :class:`InvalidSizeError`."""
+        _check_int(n, "n", 0, (1 << 64) - 1)
+        _check_int(size, "size", 0, (1 << 64) - 1)
         if n * size >= 1 << 64:
             return None
         return self.kmalloc(n * size, gfp, caller=caller)
