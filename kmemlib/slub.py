@@ -36,6 +36,8 @@ MAX_OBJS_PER_PAGE: int = 32767
 OO_SHIFT: int = 16
 MIN_PARTIAL: int = 5
 MAX_PARTIAL: int = 10
+MAX_PARTIAL_TO_SCAN: int = 10000
+"""``count_partial_free_approx()`` scans at most this many node partial slabs for /proc/slabinfo."""
 TRACK_SIZE_STACKDEPOT: int = 32
 """``sizeof(struct track)`` on 64-bit with CONFIG_STACKDEPOT (addr, handle, cpu, pid, when)."""
 TRACK_SIZE_NO_STACKDEPOT: int = 24
@@ -1304,16 +1306,31 @@ class SlubAllocator:
     def proc_slabinfo(self) -> str:
         """``/proc/slabinfo`` in the kernel's exact format (``print_slabinfo_header``/``cache_show``):
         newest cache first; ``active_objs`` = objects minus free objects on the partial lists
-        (objects free in a CPU slab count as active, as in the kernel)."""
+        (objects free in a CPU slab count as active, as in the kernel; beyond 10000 partial slabs the
+        free count is the kernel's estimate, ``count_partial_free_approx``)."""
         lines = ["slabinfo - version: 2.1",
                  "# name            <active_objs> <num_objs> <objsize> <objperslab> <pagesperslab>"
                  " : tunables <limit> <batchcount> <sharedfactor> : slabdata <active_slabs> <num_slabs> <sharedavail>"]
         for s in reversed(self.slab_caches):
-            free_partial = sum(sl.nr_free for sl in s.partial)
+            free_partial = self._count_partial_free_approx(s)
             lines.append(f"{s.name:<17} {s.total_objects - free_partial:6d} {s.total_objects:6d} {s.size:6d} "
                          f"{s.objects:4d} {1 << s.order:4d} : tunables {0:4d} {0:4d} {0:4d}"
                          f" : slabdata {s.nr_slabs:6d} {s.nr_slabs:6d} {0:6d}")
         return "\n".join(lines) + "\n"
+
+    @staticmethod
+    def _count_partial_free_approx(s: KmemCache) -> int:
+        """``count_partial_free_approx()``: free objects on the partial list, exact up to
+        MAX_PARTIAL_TO_SCAN slabs; beyond, the first and last half of that many are counted and the
+        sum is scaled by ``nr_partial / MAX_PARTIAL_TO_SCAN`` (``mult_frac``), capped at the total."""
+        nr_partial = len(s.partial)
+        if nr_partial <= MAX_PARTIAL_TO_SCAN:
+            return sum(sl.nr_free for sl in s.partial)
+        slabs = list(s.partial)                  # head first
+        half = MAX_PARTIAL_TO_SCAN // 2
+        x = sum(sl.nr_free for sl in slabs[:half]) + sum(sl.nr_free for sl in slabs[-half:])
+        q, r = divmod(x, MAX_PARTIAL_TO_SCAN)
+        return min(q * nr_partial + r * nr_partial // MAX_PARTIAL_TO_SCAN, s.total_objects)
 
     def slabinfo_report(self, *, only_used: bool = False) -> str:
         """A table like the kernel's ``tools/mm/slabinfo``: name, objects, object size, slab size,
@@ -1341,7 +1358,8 @@ class SlubAllocator:
 
 
 __all__ = [
-    "PTR_SIZE", "MAX_OBJS_PER_PAGE", "OO_SHIFT", "MIN_PARTIAL", "MAX_PARTIAL", "TRACK_SIZE_STACKDEPOT",
+    "PTR_SIZE", "MAX_OBJS_PER_PAGE", "OO_SHIFT", "MIN_PARTIAL", "MAX_PARTIAL", "MAX_PARTIAL_TO_SCAN",
+    "TRACK_SIZE_STACKDEPOT",
     "TRACK_SIZE_NO_STACKDEPOT", "InvalidNameError", "CacheBusyError", "CacheDestroyedError", "SlubParams",
     "DEFAULT_PARAMS", "calculate_alignment", "SizeLayout", "calculate_sizes", "order_objects", "oo_make", "oo_order",
     "oo_objects", "slub_min_objects_for", "calc_slab_order", "calculate_order", "compute_min_partial",
