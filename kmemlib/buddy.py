@@ -10,8 +10,10 @@ What is modelled exactly (hold it next to the kernel source):
   ``__rmqueue_claim`` (largest order downward, ``try_to_steal_block`` claims whole pageblocks) and
   ``__rmqueue_steal`` (smallest order upward), with the ``fallbacks[]`` table and
   ``can_steal_fallback``; ``boost_watermark`` on a sub-pageblock claim.
-* Freeing: ``__free_one_page`` (buddy = ``pfn ^ (1 << order)``, merge while the buddy is a free
-  block of the same order in the same zone, migrate-type check at and above ``pageblock_order``,
+* Freeing: ``free_one_page`` -> ``split_large_buddy`` (a block above ``pageblock_order`` is freed
+  one pageblock at a time, each with its pageblock's type) -> ``__free_one_page`` (buddy =
+  ``pfn ^ (1 << order)``, merge while the buddy is a free block of the same order in the same
+  zone, migrate-type check at and above ``pageblock_order``,
   ``change_pageblock_range`` on a cross-type merge, head vs tail placement with ``FPI_TO_TAIL``,
   ``buddy_merge_likely`` and the optional ``page_alloc.shuffle`` coin at ``MAX_PAGE_ORDER``).
 * ``alloc_pages_exact``/``make_alloc_exact`` (``split_page`` then the tail pages freed one by one as
@@ -513,14 +515,18 @@ class Zone:
 
     # ------------------------------------------------------------------ boot
     def _boot_free(self) -> None:
-        """``__free_pages_memory()``: largest aligned blocks, ascending, freed with FPI_TO_TAIL."""
+        """``__free_pages_memory()``: largest aligned blocks, ascending, each through ``__free_pages_core``
+        -> ``__free_pages_ok`` (``split_large_buddy``) with FPI_TO_TAIL."""
         start, end, maxo = self.start_pfn, self.end_pfn, self.max_page_order
         pb, base, pbo = self._pb, self._pb_base, self.pageblock_order
         while start < end:
             order = min(maxo, (start & -start).bit_length() - 1) if start else maxo
             while start + (1 << order) > end:
                 order -= 1
-            self._free_one_page(start, order, pb[(start >> pbo) - base], True)
+            if order > pbo:                     # __free_pages_ok -> free_one_page
+                self._split_large_buddy(start, order, True)
+            else:
+                self._free_one_page(start, order, pb[(start >> pbo) - base], True)
             start += 1 << order
 
     # ------------------------------------------------------------------ validation
@@ -661,8 +667,19 @@ class Zone:
         if log is not None:
             log.append(Event("give", pfn, order, mt, self._op, to_tail))
 
+    def _split_large_buddy(self, pfn: int, order: int, to_tail_flag: bool) -> None:
+        """``split_large_buddy()`` (6.10+): free a block above ``pageblock_order`` one pageblock at a
+        time, each with its own pageblock's migrate type, so ``__free_one_page`` re-merges them
+        (and retypes pageblocks) exactly as the kernel does."""
+        pbo = self.pageblock_order
+        chunk = min(order, pbo)
+        pb, base = self._pb, self._pb_base
+        for p in range(pfn, pfn + (1 << order), 1 << chunk):
+            self._free_one_page(p, chunk, pb[(p >> pbo) - base], to_tail_flag)
+
     def free_pages(self, pfn: int, order: int) -> None:
-        """``__free_pages(page, order)``: give a block back (``free_one_page`` with ``FPI_NONE``).
+        """``__free_pages(page, order)``: give a block back (``free_one_page`` with ``FPI_NONE``;
+        above ``pageblock_order`` via ``split_large_buddy``, one pageblock at a time).
 
         Raises :class:`OutOfZoneError`, :class:`DoubleFreeError`, :class:`BadFreeError` (not
         allocated, not a head, wrong order) or :class:`InvalidOrderError`; the zone is unchanged then.
@@ -675,7 +692,10 @@ class Zone:
         del self._alloc[pfn]
         if self._log is not None:
             self._log.append(Event("free", pfn, order, mt, self._op))
-        self._free_one_page(pfn, order, mt, False)
+        if order > self.pageblock_order:
+            self._split_large_buddy(pfn, order, False)
+        else:
+            self._free_one_page(pfn, order, mt, False)
 
     # ------------------------------------------------------------------ allocation
     def _expand(self, pfn: int, low: int, high: int, mt: int) -> None:
