@@ -1151,7 +1151,8 @@ class Node:
     ``zones`` are :class:`Zone` objects with distinct ``zone_idx`` (DMA 0, DMA32 1, Normal 2,
     Movable 3). :meth:`alloc_pages` follows ``get_page_from_freelist``: zones from the highest
     allowed by ``gfp_zone(gfp)`` downward, each needing ``zone_watermark_ok`` at the LOW watermark
-    (with ``ALLOC_NOFRAGMENT`` first when the preferred zone is Normal and DMA32 is populated), then
+    (with ``ALLOC_NOFRAGMENT`` first when the preferred zone is Normal: ``alloc_flags_nofragment``
+    with ``nr_online_nodes == 1``, where DMA32 need not be populated), then
     one slow-path pass at the MIN watermark with ``gfp_to_alloc_flags``. Reclaim, compaction and
     the OOM killer are not modelled: if both passes fail the result is None.
     """
@@ -1264,8 +1265,9 @@ class Node:
         if not zones:
             return None
         flags = ALLOC_WMARK_LOW | (ALLOC_KSWAPD if gfp & _gfp.FLAGS["KSWAPD_RECLAIM"] else 0)
-        if zones[0].zone_idx == ZONE_NORMAL and any(z.zone_idx == ZONE_DMA32 and z.present_pages
-                                                     for z in self.zones):
+        # alloc_flags_nofragment(): preferred zone Normal; DMA32 must be populated only when
+        # nr_online_nodes > 1 (the model is one node, so it is never checked).
+        if zones[0].zone_idx == ZONE_NORMAL:
             flags |= ALLOC_NOFRAGMENT
         pfn = self._get_page_from_freelist(order, gfp, flags, zones, high)
         if pfn is None:
