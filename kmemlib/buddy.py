@@ -1131,7 +1131,12 @@ def gfp_zone(gfp: int) -> int:
 
 
 def gfp_to_alloc_flags(gfp: int, order: int) -> int:
-    """``gfp_to_alloc_flags()`` (slow path): MIN watermark, reserves for __GFP_HIGH / non-blocking."""
+    """``gfp_to_alloc_flags()`` (slow path): MIN watermark, reserves for __GFP_HIGH / non-blocking.
+
+    Without ``__GFP_DIRECT_RECLAIM`` (and without ``__GFP_NOMEMALLOC``) the caller gets
+    ``ALLOC_NON_BLOCK``, plus ``ALLOC_HIGHATOMIC`` when ``order > 0`` and ``__GFP_HIGH`` is set;
+    non-blocking ``__GFP_HIGH`` drops ``ALLOC_CPUSET``. Not modelled: the real-time task boost
+    (``ALLOC_MIN_RESERVE``) and CMA."""
     f = _gfp.FLAGS
     flags = ALLOC_WMARK_MIN | ALLOC_CPUSET
     if gfp & f["HIGH"]:
@@ -1139,9 +1144,12 @@ def gfp_to_alloc_flags(gfp: int, order: int) -> int:
     if gfp & f["KSWAPD_RECLAIM"]:
         flags |= ALLOC_KSWAPD
     if not gfp & f["DIRECT_RECLAIM"]:
-        flags |= ALLOC_NON_BLOCK
-        if order > 0:
-            flags |= ALLOC_HIGHATOMIC
+        if not gfp & f["NOMEMALLOC"]:
+            flags |= ALLOC_NON_BLOCK
+            if order > 0 and flags & ALLOC_MIN_RESERVE:
+                flags |= ALLOC_HIGHATOMIC
+        if flags & ALLOC_MIN_RESERVE:
+            flags &= ~ALLOC_CPUSET
     return flags
 
 
