@@ -47,3 +47,15 @@ class ParseError(KmemError, ValueError):
 
 class SourceUnavailableError(KmemError, OSError):
     """A live kernel file (/proc, /sys) that is absent or unreadable on this machine."""
+
+
+class InvalidNameError(KmemError, ValueError):
+    """A cache name that is empty, not a string, or already in use."""
+
+
+class CacheBusyError(BadFreeError):
+    """``kmem_cache_destroy()`` of a cache that still has objects allocated."""
+
+
+class CacheDestroyedError(KmemError, ValueError):
+    """Using a cache after ``kmem_cache_destroy()`` removed it."""

@@ -19,8 +19,8 @@ from typing import Callable, Iterable
 
 from . import gfp as _gfp
 from . import kmalloc as _km
-from .errors import (BadFreeError, DoubleFreeError, InvalidAlignError, InvalidFlagsError,
-                     InvalidSizeError, KmemError)
+from .errors import (BadFreeError, CacheBusyError, CacheDestroyedError, DoubleFreeError, InvalidAlignError,
+                     InvalidFlagsError, InvalidNameError, InvalidSizeError)
 from .pages import MAX_PAGE_ORDER, PAGE_ALLOC_COSTLY_ORDER, PAGE_SHIFT, ALIGN, ALIGN_DOWN, \
     get_order, ilog2, is_power_of_2, pfn_to_virt, PAGE_OFFSET
 from .slab_flags import (OBJECT_POISON, SLAB_ACCOUNT, SLAB_CACHE_DMA,
@@ -41,14 +41,6 @@ MAX_PARTIAL_TO_SCAN: int = 10000
 TRACK_SIZE_STACKDEPOT: int = 32
 """``sizeof(struct track)`` on 64-bit with CONFIG_STACKDEPOT (addr, handle, cpu, pid, when)."""
 TRACK_SIZE_NO_STACKDEPOT: int = 24
-
-
-class InvalidNameError(KmemError, ValueError):
-    """A cache name that is empty, not a string, or already in use."""
-
-
-class CacheBusyError(BadFreeError):
-    """``kmem_cache_destroy()`` of a cache that still has objects allocated."""
 
 
 @dataclass(frozen=True)
@@ -555,10 +547,6 @@ _GFP_RECLAIM_MASK = (_GFP_RECLAIM | _GFP_HIGH | _GFP_IO | _GFP_FS | _GFP_NOWARN
                      | _GFP_RETRY_MAYFAIL | _GFP_NOFAIL | _GFP_NORETRY | _GFP_MEMALLOC
                      | _GFP_NOMEMALLOC)
 _GFP_CONSTRAINT_MASK = _GFP_HARDWALL | _GFP_THISNODE
-
-
-class CacheDestroyedError(KmemError, ValueError):
-    """Using a cache after ``kmem_cache_destroy()`` removed it."""
 
 
 class Slab:
