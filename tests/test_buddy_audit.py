@@ -4,11 +4,14 @@ Every expected value below is worked out by hand from the kernel function named 
 (paths relative to linux-source-6.12/), not taken from the model.
 """
 
+import pytest
+
 from kmemlib import gfp
 from kmemlib.buddy import (
     ALLOC_CPUSET, ALLOC_HIGHATOMIC, ALLOC_KSWAPD, ALLOC_MIN_RESERVE, ALLOC_NON_BLOCK, ALLOC_WMARK_MIN,
     MIGRATE_HIGHATOMIC, MIGRATE_MOVABLE, MIGRATE_UNMOVABLE, Node, Zone, gfp_to_alloc_flags,
 )
+from kmemlib.errors import BadFreeError, InvalidFlagsError, InvalidSizeError, OutOfZoneError
 from kmemlib.fragmentation import fill_contig_page_info, format_extfrag_index, fragmentation_index
 
 
@@ -131,3 +134,58 @@ def test_fragmentation_index_can_be_negative_and_prints_like_c():
     assert fragmentation_index(row, 1) == -500
     text = format_extfrag_index([(0, "Normal", row)])
     assert text.split("zone   Normal ")[1].startswith("-1.000  0.-500  0.-250 ")
+
+
+# ---------------------------------------------------------------- rejected calls leave state unchanged
+def test_set_pageblock_migratetype_rejects_pageblock_inside_a_larger_free_block():
+    # Zone(2048): PFN 0..1023 is one free order-10 block on free_list[MOVABLE][10]. Pageblock
+    # 512..1023 holds free pages of that block, so retyping it alone would leave free pages on
+    # another type's list (the docstring's rejected case; the kernel splits such a buddy first,
+    # move_freepages_block_isolate/split_large_buddy).
+    z = Zone(2048)
+    before = z.fingerprint()
+    with pytest.raises(BadFreeError):
+        z.set_pageblock_migratetype(512, MIGRATE_UNMOVABLE)
+    assert z.fingerprint() == before
+    assert z.get_pageblock_migratetype(512) == MIGRATE_MOVABLE
+
+
+def test_move_freepages_block_bad_input_leaves_state_unchanged():
+    z = Zone(2048)
+    z.alloc_pages(0, gfp.GFP_HIGHUSER_MOVABLE)       # pageblock 0 now holds free blocks of order 0..9
+    before = z.fingerprint()
+    with pytest.raises(InvalidFlagsError):
+        z.move_freepages_block(0, MIGRATE_MOVABLE, 9)
+    with pytest.raises(OutOfZoneError):
+        z.move_freepages_block(4096, MIGRATE_MOVABLE, MIGRATE_UNMOVABLE)
+    assert z.fingerprint() == before
+
+
+def test_node_setup_watermarks_bad_ratios_leave_watermarks_unchanged():
+    node = Node.from_sizes(dma=4095, dma32=8192, normal=0, min_free_kbytes=1024)
+    marks = [(z.wmark_min, z.wmark_low, z.wmark_high) for z in node.zones]
+    with pytest.raises(InvalidSizeError):
+        node.setup_watermarks(4096, lowmem_reserve_ratio=(256,))
+    assert [(z.wmark_min, z.wmark_low, z.wmark_high) for z in node.zones] == marks
+
+
+def test_node_rejects_overlapping_zones_without_touching_them():
+    a = Zone(1024, start_pfn=0, name="DMA", zone_idx=0, node=3)
+    b = Zone(1024, start_pfn=512, name="DMA32", zone_idx=1, node=3)
+    with pytest.raises(InvalidSizeError):
+        Node([a, b], node_id=0)
+    assert (a.node, b.node) == (3, 3)
+
+
+# ---------------------------------------------------------------- alloc_pages_exact on a node
+def test_node_alloc_pages_exact_clears_gfp_highmem_like_the_kernel():
+    # mm/page_alloc.c:alloc_pages_exact_noprof clears __GFP_COMP|__GFP_HIGHMEM before
+    # __get_free_pages, so GFP_HIGHUSER_MOVABLE is served from ZONE_NORMAL (gfp_zone without
+    # __GFP_HIGHMEM), never from ZONE_MOVABLE. Zones: Normal PFN 4096.., Movable above it.
+    normal = Zone(4096, start_pfn=4096, name="Normal", zone_idx=2)
+    movable = Zone(4096, start_pfn=8192, name="Movable", zone_idx=3)
+    node = Node([normal, movable])
+    node.setup_watermarks(128)
+    pfn = node.alloc_pages_exact(3 * 4096, gfp.GFP_HIGHUSER_MOVABLE)
+    assert node.zone_of(pfn) is normal
+    assert pfn == 4096                  # head of free_list[MOVABLE][10] of Normal, low part kept
