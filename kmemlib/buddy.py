@@ -384,6 +384,10 @@ class Zone:
         if migratetype not in range(MIGRATE_TYPES):
             raise InvalidFlagsError(f"unknown migrate type {migratetype!r}")
         start = pfn & ~(self.pageblock_nr_pages - 1)
+        big = self._free_block_containing(max(start, self.start_pfn))
+        if big is not None and big[1] > self.pageblock_order and self._blk[big[0]][3] != migratetype:
+            raise BadFreeError(f"pageblock {start} lies inside free block {big[0]} of order {big[1]}; "
+                               "retyping it alone would leave free pages on another type's list")
         for p in range(max(start, self.start_pfn), min(start + self.pageblock_nr_pages, self.end_pfn)):
             n = self._blk.get(p)
             if n is not None and n[3] != migratetype:
@@ -773,7 +777,14 @@ class Zone:
         return start, free, movable
 
     def move_freepages_block(self, pfn: int, old_mt: int, new_mt: int) -> int:
-        """``__move_freepages_block()``: move the pageblock's free blocks to ``new_mt`` list tails."""
+        """``__move_freepages_block()``: move the pageblock's free blocks to ``new_mt`` list tails.
+
+        ``old_mt`` is only checked (the kernel uses it for accounting); returns the pages moved.
+        Raises :class:`OutOfZoneError` / :class:`InvalidFlagsError` before changing anything."""
+        self._check_pfn(pfn)
+        for t in (old_mt, new_mt):
+            if type(t) is not int or t not in range(MIGRATE_TYPES):
+                raise InvalidFlagsError(f"unknown migrate type {t!r}")
         start = pfn & ~(self.pageblock_nr_pages - 1)
         end = min(start + self.pageblock_nr_pages, self.end_pfn)
         moved = 0
@@ -1169,14 +1180,14 @@ class Node:
         idx = [z.zone_idx for z in zones]
         if len(set(idx)) != len(idx):
             raise InvalidSizeError(f"zones need distinct zone_idx, got {idx}")
+        spans = sorted((z.start_pfn, z.end_pfn, z.name) for z in zones if z.nr_pages)
+        for (s1, e1, n1), (s2, _e2, n2) in zip(spans, spans[1:]):
+            if s2 < e1:
+                raise InvalidSizeError(f"zones {n1} and {n2} overlap")
         self.node_id = node_id
         self.zones = sorted(zones, key=lambda z: z.zone_idx)
         for z in self.zones:
             z.node = node_id
-        spans = sorted((z.start_pfn, z.end_pfn, z.name) for z in self.zones if z.nr_pages)
-        for (s1, e1, n1), (s2, _e2, n2) in zip(spans, spans[1:]):
-            if s2 < e1:
-                raise InvalidSizeError(f"zones {n1} and {n2} overlap")
 
     @classmethod
     def from_sizes(cls, dma: int = 4095, dma32: int = 0, normal: int = 0, *, node_id: int = 0,
@@ -1214,11 +1225,12 @@ class Node:
         lowmem = sum(z.managed_pages for z in self.zones if z.zone_idx != ZONE_MOVABLE)
         if min_free_kbytes is None:
             min_free_kbytes = wm.calculate_min_free_kbytes(lowmem << (self.zones[0].page_shift - 10))
-        wm.setup_per_zone_wmarks(self.zones, min_free_kbytes, watermark_scale_factor=watermark_scale_factor)
         managed = [0] * 5
         for z in self.zones:
             managed[z.zone_idx] = z.managed_pages
+        # compute everything (and raise) before any zone is touched
         rows = wm.compute_lowmem_reserve(managed, lowmem_reserve_ratio or wm.SYSCTL_LOWMEM_RESERVE_RATIO)
+        wm.setup_per_zone_wmarks(self.zones, min_free_kbytes, watermark_scale_factor=watermark_scale_factor)
         for z in self.zones:
             z.lowmem_reserve = rows[z.zone_idx]
         self.min_free_kbytes = min_free_kbytes
@@ -1298,8 +1310,11 @@ class Node:
         self.zone_of(virt_to_pfn(addr, self.zones[0].page_shift)).free_pages_addr(addr, order)
 
     def alloc_pages_exact(self, size: int, gfp: int = _gfp.GFP_KERNEL) -> int | None:
-        """``alloc_pages_exact()`` on the node: allocate through the zonelist, then trim the tail."""
+        """``alloc_pages_exact()`` on the node: allocate through the zonelist, then trim the tail
+        (``__GFP_COMP``/``__GFP_HIGHMEM`` are cleared first, as ``alloc_pages_exact_noprof`` does)."""
         order, nr = Zone._exact_nr(self.zones[0], size)
+        _gfp.check_gfp(gfp)
+        gfp &= ~(_FREE_BITS["COMP"] | _FREE_BITS["HIGHMEM"])
         pfn = self.alloc_pages(order, gfp)
         if pfn is None:
             return None
@@ -1313,6 +1328,7 @@ class Node:
 
     @property
     def page_shift(self) -> int:
+        """``PAGE_SHIFT`` of the node's zones."""
         return self.zones[0].page_shift
 
     def nr_free(self) -> dict[str, list[int]]:
