@@ -1018,7 +1018,7 @@ class SlubAllocator:
         return self._slab_alloc(s, gfp, requested, caller)
 
     def _kmalloc_type(self, gfp: int) -> int:
-        t = self._gfp_type.get(gfp)
+        t = self._gfp_type.get(gfp) if type(gfp) is int else None   # 1.0/True must not hit the cache
         if t is None:
             _km.check_kmalloc_gfp(gfp)
             t = _km.kmalloc_effective_type(_km.kmalloc_type(gfp), memcg_kmem=self.memcg_kmem)
@@ -1032,7 +1032,7 @@ class SlubAllocator:
         if type(size) is not int or size < 0 or size >= 1 << 64:
             _km._check_size(size)
             raise InvalidSizeError(f"kmalloc size {size!r} is not a valid size_t")
-        t = self._gfp_type.get(gfp)
+        t = self._gfp_type.get(gfp) if type(gfp) is int else None
         if t is None:
             t = self._kmalloc_type(gfp)
         if size <= self.kmalloc_max_cache_size:
@@ -1079,7 +1079,7 @@ class SlubAllocator:
         """``ksize()``: 0 for NULL/ZERO_SIZE_PTR, the folio size for large kmalloc, else ``slab_ksize``."""
         if addr is None or addr == 0 or addr == _km.ZERO_SIZE_PTR:
             return 0
-        e = self._live.get(addr)
+        e = self._lookup(addr)
         if e is None:
             self._raise_bad(addr, "ksize")
         if e[0] is _LARGE:
@@ -1093,7 +1093,7 @@ class SlubAllocator:
         _km._check_size(new_size)
         self._kmalloc_type(gfp)
         null = addr is None or addr == 0 or addr == _km.ZERO_SIZE_PTR
-        if not null and addr not in self._live:
+        if not null and self._lookup(addr) is None:
             self._raise_bad(addr, "krealloc")
         if new_size == 0:
             if not null:
@@ -1126,7 +1126,10 @@ class SlubAllocator:
         """``kfree()``: NULL and ZERO_SIZE_PTR are ignored; slab objects go back to their slab
         (``slab_free``), large kmallocs to the zone. Raises :class:`DoubleFreeError` /
         :class:`BadFreeError` for objects already free or never allocated."""
-        e = self._live.pop(addr, None)
+        try:
+            e = self._live.pop(addr, None)
+        except TypeError:                       # unhashable: certainly not a pointer
+            e = None
         if e is None:
             if addr is None or addr == 0 or addr == _km.ZERO_SIZE_PTR:
                 return
@@ -1166,7 +1169,7 @@ class SlubAllocator:
         """``kmem_cache_free()``: like :meth:`kfree`, but the object must belong to ``s``
         (``cache_from_obj``'s "Wrong slab cache" check raises :class:`BadFreeError`)."""
         self._check_cache(s)
-        e = self._live.get(addr)
+        e = self._lookup(addr)
         if e is None:
             self._raise_bad(addr, "kmem_cache_free")
         if e[0] is _LARGE or e[0].cache is not s:
@@ -1174,6 +1177,13 @@ class SlubAllocator:
             raise BadFreeError(f"kmem_cache_free({s.name}, {addr:#x}): wrong slab cache, object is from {owner}")
         del self._live[addr]
         self._free_to_slab(e[0], addr, e[1])
+
+    def _lookup(self, addr: object) -> tuple | None:
+        """Live-table entry of ``addr``, None when it is not a live allocation (or not hashable)."""
+        try:
+            return self._live.get(addr)
+        except TypeError:
+            return None
 
     def _find_slab(self, addr: int) -> Slab | None:
         if not isinstance(addr, int) or addr < PAGE_OFFSET:
@@ -1208,7 +1218,7 @@ class SlubAllocator:
     # ------------------------------------------------------------------ queries / accounting
     def allocation(self, addr: int) -> AllocationInfo:
         """What a live pointer is: cache, requested and allocated bytes, caller."""
-        e = self._live.get(addr)
+        e = self._lookup(addr)
         if e is None:
             self._raise_bad(addr, "allocation")
         if e[0] is _LARGE:
@@ -1222,9 +1232,10 @@ class SlubAllocator:
 
     def slab_of(self, addr: int) -> Slab:
         """The slab holding a live slab object."""
-        e = self._live.get(addr)
+        e = self._lookup(addr)
         if e is None or e[0] is _LARGE:
-            raise BadFreeError(f"{addr:#x} is not a live slab object")
+            what = f"{addr:#x}" if isinstance(addr, int) else repr(addr)
+            raise BadFreeError(f"{what} is not a live slab object")
         return e[0]
 
     def cache_stats(self, s: KmemCache) -> CacheStats:
