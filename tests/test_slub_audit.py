@@ -9,7 +9,7 @@ import pytest
 
 from kmemlib import kmalloc as K
 from kmemlib import slub as S
-from kmemlib.errors import InvalidSizeError
+from kmemlib.errors import BadFreeError, InvalidFlagsError, InvalidSizeError
 from kmemlib.slab_flags import (SLAB_ACCOUNT, SLAB_CACHE_DMA, SLAB_CACHE_DMA32, SLAB_CONSISTENCY_CHECKS,
                                 SLAB_HWCACHE_ALIGN, SLAB_NOLEAKTRACE, SLAB_NO_USER_FLAGS, SLAB_POISON,
                                 SLAB_RECLAIM_ACCOUNT, SLAB_RED_ZONE, SLAB_STORE_USER, SLAB_TYPESAFE_BY_RCU,
@@ -262,3 +262,37 @@ def test_proc_slabinfo_active_objs_is_approximate_beyond_10000_partial_slabs():
     # scanned: 10000 slabs x 1 free; mult_frac(10000, 10002, 10000) = 10002 (the exact count is 10004)
     assert row.num_objs == 4 * nslabs == 40012
     assert row.active_objs == 40012 - 10002
+
+
+# ------------------------------------------------------------------ bad input: precise errors, no state change
+
+def _state(a):
+    return a.proc_slabinfo(), dict(a._live), a.zone.nr_free()
+
+
+@pytest.mark.parametrize("call", [
+    lambda a, p: a.kfree([p]),
+    lambda a, p: a.ksize({}),
+    lambda a, p: a.krealloc([p], 10),
+    lambda a, p: a.kmem_cache_free(a.find_cache("kmalloc-128"), [p]),
+    lambda a, p: a.allocation([p]),
+    lambda a, p: a.slab_of([p]),
+])
+def test_unhashable_pointer_is_a_bad_free_not_a_type_error(call):
+    a = S.SlubAllocator()
+    p = a.kmalloc(100)
+    before = _state(a)
+    with pytest.raises(BadFreeError):
+        call(a, p)
+    assert _state(a) == before
+
+
+def test_gfp_must_be_an_int_even_after_it_was_seen():
+    from kmemlib.gfp import GFP_KERNEL
+    a = S.SlubAllocator()
+    a.kmalloc(8, GFP_KERNEL)                 # the int GFP_KERNEL is now in the type cache
+    before = _state(a)
+    for bad in (float(GFP_KERNEL), [GFP_KERNEL]):
+        with pytest.raises(InvalidFlagsError):
+            a.kmalloc(8, bad)
+    assert _state(a) == before
