@@ -66,6 +66,7 @@ def test_33k_costs_64k_with_alloc_pages_and_36k_exact():
     text = format_comparison(c)
     for needle in ("33792 bytes", "get_order = 4", "16 pages", "9 pages", "9:0, 10:1, 12:2"):
         assert needle in text
+    assert max(len(line) for line in text.splitlines()) <= 66
 
 
 def test_one_byte_is_one_page_with_either_call():

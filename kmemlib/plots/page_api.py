@@ -115,25 +115,25 @@ def _fmt_kib(nbytes: int) -> str:
 
 
 def format_comparison(cmp: ExactComparison) -> str:
-    """A text table of :func:`exact_vs_pages`: bytes, pages kept, given back, free lists."""
+    """A compact text table of :func:`exact_vs_pages` (lines of at most 66 characters): bytes,
+    pages kept and given back, the tail's free blocks and the /proc/buddyinfo rows after each call."""
     cols = len(cmp.nr_free_fresh)
-    head = "order:" + "".join(f"{o:>5}" for o in range(cols))
     lines = [
-        f"request: {cmp.size} bytes -> get_order = {cmp.order} ({cmp.block_pages} pages, "
-        f"{_fmt_kib(cmp.bytes_pages)}); DIV_ROUND_UP = {cmp.nr_pages} pages ({_fmt_kib(cmp.bytes_exact)})",
+        f"request: {cmp.size} bytes",
+        f"  alloc_pages:       get_order = {cmp.order}, {cmp.block_pages} pages ({_fmt_kib(cmp.bytes_pages)})",
+        f"  alloc_pages_exact: DIV_ROUND_UP = {cmp.nr_pages} pages ({_fmt_kib(cmp.bytes_exact)})",
         "",
-        f"{'':20}{'kept':>8}{'given back':>12}{'unused bytes kept':>19}",
-        f"{'alloc_pages':20}{cmp.block_pages:>8}{0:>12}{cmp.unused_bytes_pages:>19}",
-        f"{'alloc_pages_exact':20}{cmp.nr_pages:>8}{cmp.given_back:>12}{cmp.unused_bytes_exact:>19}",
+        f"{'':18}{'kept':>6}{'given back':>12}{'unused bytes':>14}",
+        f"{'alloc_pages':18}{cmp.block_pages:>6}{0:>12}{cmp.unused_bytes_pages:>14}",
+        f"{'alloc_pages_exact':18}{cmp.nr_pages:>6}{cmp.given_back:>12}{cmp.unused_bytes_exact:>14}",
         "",
-        "tail given back as free blocks (pfn:order): "
+        "tail given back as (pfn:order): "
         + (", ".join(f"{p}:{o}" for p, o in cmp.tail_blocks) or "none"),
         "",
-        "free blocks per order (/proc/buddyinfo) on a zone of one order-"
-        f"{cols - 1} block:",
-        f"{'':20}{head}",
-        f"{'after alloc_pages':20}      " + "".join(f"{c:>5}" for c in cmp.nr_free_pages),
-        f"{'after ..._exact':20}      " + "".join(f"{c:>5}" for c in cmp.nr_free_exact),
+        f"free blocks per order, zone of one order-{cols - 1} block:",
+        f"{'order':18}" + "".join(f"{o:>4}" for o in range(cols)),
+        f"{'alloc_pages':18}" + "".join(f"{c:>4}" for c in cmp.nr_free_pages),
+        f"{'alloc_pages_exact':18}" + "".join(f"{c:>4}" for c in cmp.nr_free_exact),
     ]
     return "\n".join(lines)
 
@@ -159,7 +159,7 @@ def exact_vs_pages_figure(cmp: ExactComparison) -> Figure:
         ax.barh(0, width, left=left, height=h, color=_C_GIVEN, edgecolor="black")
         if width >= n / 16:
             ax.text(left + width / 2, 0, f"o{order}" if width < n / 8 else f"order {order}",
-                    ha="center", va="center", fontsize=8)
+                    ha="center", va="center", fontsize=9)
     ax.set_yticks([0, 1], ["alloc_pages_exact", "alloc_pages"])
     ax.set_xlim(0, n)
     ax.set_ylim(-0.6, 1.6)
@@ -169,7 +169,7 @@ def exact_vs_pages_figure(cmp: ExactComparison) -> Figure:
     fig.legend(handles=[Patch(color=_C_KEPT, label="pages the request needs"),
                         Patch(facecolor=_C_UNUSED, hatch="//", edgecolor="black", label="held but unused"),
                         Patch(color=_C_GIVEN, label="given back (free block)")],
-               loc="outside lower center", ncol=3, fontsize=8, frameon=False)
+               loc="outside lower center", ncol=3, fontsize=9, frameon=False)
     return fig
 
 
