@@ -22,6 +22,14 @@ What is modelled exactly (hold it next to the kernel source):
   blocks, ascending PFN, ``FPI_TO_TAIL``), every pageblock ``MIGRATE_MOVABLE`` as after
   ``memmap_init``.
 
+Kernel version of the fallback path: the ``__rmqueue_claim``/``__rmqueue_steal`` split (upstream
+"mm: page_alloc: speed up fallbacks in rmqueue_bulk()", 6.15, backported to 6.12.y stable; later
+upstream code renames ``try_to_steal_block`` to ``try_to_claim_block``) is what the Debian 6.12.117
+source used here ships, and what 6.18 runs. Kernels with the older single ``__rmqueue_fallback``
+(upstream <= 6.14, 6.12.0) behave differently when a claim fails: they split the *largest* fallback
+block without retyping it (``steal_suitable_fallback``), or the smallest one for a MOVABLE request
+that may not claim. That older path is **not** modelled and ``kernel_version`` does not switch it.
+
 Documented simplifications:
 
 * **No per-CPU page lists.** In the kernel, order <= 3 (and ``HPAGE_PMD_ORDER``) requests are served
@@ -868,7 +876,9 @@ class Zone:
 
         Order: HIGHATOMIC lists for ``ALLOC_HIGHATOMIC``; ``__rmqueue_smallest``; ``__rmqueue_claim``;
         ``__rmqueue_steal`` (skipped under ``ALLOC_NOFRAGMENT``); HIGHATOMIC lists again for
-        ``ALLOC_OOM``/``ALLOC_NON_BLOCK``. Inputs are trusted (use :meth:`alloc_pages`).
+        ``ALLOC_OOM``/``ALLOC_NON_BLOCK``. This is the claim/steal ``__rmqueue`` of 6.12.117 and 6.15+
+        (see the module docstring for the older ``__rmqueue_fallback``). Inputs are trusted (use
+        :meth:`alloc_pages`).
         """
         pfn = -1
         if alloc_flags & ALLOC_HIGHATOMIC:

@@ -74,7 +74,10 @@ def unusable_free_index(order: int, info: ContigPageInfo) -> int:
 def __fragmentation_index(order: int, info: ContigPageInfo,  # noqa: N807 - kernel name
                           max_page_order: int = MAX_PAGE_ORDER) -> int:
     """``__fragmentation_index()``: 0 with no free blocks, -1000 when a suitable block exists, else
-    ``1000 - (1000 + free_pages * 1000 / 2^order) / free_blocks_total``."""
+    ``1000 - (1000 + free_pages * 1000 / 2^order) / free_blocks_total``.
+
+    That last value can be negative when few blocks are free (one free page at order 1 gives
+    -500), and the kernel prints it as is: ``" 0.-500 "``."""
     if order > max_page_order:          # WARN_ON_ONCE in the kernel
         return 0
     if not info.free_blocks_total:
@@ -112,7 +115,7 @@ def format_index(index: int, width2: bool = False) -> str:
     """``"%d.%03d "`` (or ``"%2d.%03d "``) of ``index / 1000, index % 1000`` with C division."""
     whole, frac = _cdiv(index, 1000), abs(index) - abs(_cdiv(index, 1000)) * 1000
     if index < 0:
-        frac = -frac        # C: -1500 % 1000 == -500 (never happens: indices are -1000 or >= 0)
+        frac = -frac        # C: -500 % 1000 == -500, so "%2d.%03d" prints " 0.-500" (see below)
     return f"{whole:2d}.{frac:03d} " if width2 else f"{whole:d}.{frac:03d} "
 
 

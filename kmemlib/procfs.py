@@ -298,6 +298,7 @@ class ZoneInfo:
 
     @property
     def watermarks(self) -> dict[str, int]:
+        """The zone's ``min``/``low``/``high``/``promo`` lines (boost included, as the kernel prints)."""
         return {"min": self.min, "low": self.low, "high": self.high, "promo": self.promo}
 
 
