@@ -95,7 +95,8 @@ def _check_min_size(kmalloc_min_size: int) -> int:
 
 
 def kmalloc_cache_name(index: int, type_: int = KMALLOC_NORMAL) -> str:
-    """Name of the kmalloc cache for a ``kmalloc_info[]`` index and type, e.g. ``kmalloc-cg-96``."""
+    """Name of the kmalloc cache for a ``kmalloc_info[]`` index and type, e.g. ``kmalloc-cg-96``
+    (``kmalloc_info[idx].name[type]`` built by ``INIT_KMALLOC_INFO``, mm/slab_common.c)."""
     if not 1 <= index < len(KMALLOC_INFO):
         raise InvalidSizeError(f"kmalloc index {index} out of range 1..{len(KMALLOC_INFO) - 1}")
     if type_ not in KMALLOC_TYPE_PREFIX:
