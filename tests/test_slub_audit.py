@@ -296,3 +296,15 @@ def test_gfp_must_be_an_int_even_after_it_was_seen():
         with pytest.raises(InvalidFlagsError):
             a.kmalloc(8, bad)
     assert _state(a) == before
+
+
+def test_without_hardened_usercopy_typed_kmalloc_caches_are_mergeable():
+    # create_kmalloc_cache sets refcount = 1 after create_boot_cache; without HARDENED_USERCOPY
+    # usersize is 0, so only KMALLOC_NORMAL (SLAB_NO_MERGE with MEMCG) stays unmergeable.
+    from kmemlib.slab_flags import SLAB_RECLAIM_ACCOUNT as RA
+    a = S.SlubAllocator(params=S.SlubParams(hardened_usercopy=False))
+    assert a.find_cache("kmalloc-8").sysfs_name == "kmalloc-8"
+    assert a.find_cache("kmalloc-cg-8").sysfs_name == ":A-0000008"
+    assert a.find_cache("dma-kmalloc-8").sysfs_name == ":d-0000008"
+    c = a.kmem_cache_create("foo", 8, 0, RA)
+    assert c is a.find_cache("kmalloc-rcl-8") and a.sysfs_entries()["foo"] == ":a-0000008"
