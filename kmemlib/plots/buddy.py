@@ -20,6 +20,7 @@ lists are involved (fallbacks between migrate types are left to a later chapter)
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 
 from matplotlib import colormaps
@@ -304,11 +305,11 @@ def _draw_bar(ax, frame: Frame, *, highlight: bool = True) -> None:
     for p, o in frame.free_blocks:
         ax.add_patch(Rectangle((p, 0), 1 << o, 1, facecolor=colors[o], edgecolor="k", lw=1))
         if (1 << o) >= min_label:
-            ax.text(p + (1 << o) / 2, 0.5, f"o{o}", ha="center", va="center", fontsize=7,
+            ax.text(p + (1 << o) / 2, 0.5, f"o{o}", ha="center", va="center", fontsize=9,
                     color="white" if o > frame.max_page_order / 2 else "black")
     for p, o, name in frame.allocated:
         ax.add_patch(Rectangle((p, 0), 1 << o, 1, facecolor="0.55", edgecolor="k", lw=1))
-        ax.text(p + (1 << o) / 2, 0.5, name, ha="center", va="center", fontsize=8, color="white",
+        ax.text(p + (1 << o) / 2, 0.5, name, ha="center", va="center", fontsize=10, color="white",
                 weight="bold")
     if frame.in_flight is not None:
         p, o = frame.in_flight
@@ -323,7 +324,7 @@ def _draw_bar(ax, frame: Frame, *, highlight: bool = True) -> None:
         step = max(1, n // 16)
         step = 1 << (step.bit_length() - 1)
         ax.set_xticks(range(s, s + n + 1, step))
-        ax.tick_params(axis="x", labelsize=7)
+        ax.tick_params(axis="x", labelsize=8)
         ax._kmem_geometry = (s, n)
 
 
@@ -340,19 +341,19 @@ def draw_frame(frame: Frame, ax_bar, ax_lists, *, show_caption: bool = True) -> 
     colors = order_colors(frame.max_page_order)
     _draw_bar(ax_bar, frame)
     ax_bar.set_xlabel("PFN (4 KiB pages).  oN = free block of order N, grey = allocated, "
-                      "hatched = block in flight, red = block of this step", fontsize=7)
+                      "hatched = block in flight, red = block of this step", fontsize=8)
     title = f"step {frame.index}" + (f" (call {frame.op})" if frame.op else "")
-    ax_bar.set_title(title + (": " + frame.caption if show_caption else ""), fontsize=8, loc="left",
-                     wrap=True)
+    text = title + (": " + frame.caption if show_caption else "")
+    ax_bar.set_title(textwrap.fill(text, 105, subsequent_indent="    "), fontsize=9, loc="left")
     # free lists, one row per order, head first
     mo = frame.max_page_order
     for o in range(mo + 1):
         y = mo - o
-        ax_lists.text(-0.2, y, f"free_list[{o}]  ({1 << o:>2} pg)", ha="right", va="center", fontsize=7,
+        ax_lists.text(-0.2, y, f"free_list[{o}]  ({1 << o:>2} pg)", ha="right", va="center", fontsize=9,
                       family="monospace")
         for j, p in enumerate(frame.free_lists[o][:10]):
             ax_lists.add_patch(Rectangle((j * 1.25, y - 0.35), 1.0, 0.7, facecolor=colors[o], edgecolor="k"))
-            ax_lists.text(j * 1.25 + 0.5, y, str(p), ha="center", va="center", fontsize=7,
+            ax_lists.text(j * 1.25 + 0.5, y, str(p), ha="center", va="center", fontsize=9,
                           color="white" if o > mo / 2 else "black")
             if j:
                 ax_lists.text(j * 1.25 - 0.125, y, "→", ha="center", va="center", fontsize=7)
@@ -362,7 +363,7 @@ def draw_frame(frame: Frame, ax_bar, ax_lists, *, show_caption: bool = True) -> 
     ax_lists.set_ylim(-1.3, mo + 0.6)
     ax_lists.axis("off")
     ax_lists.text(-4.1, -1.0, "/proc/buddyinfo: " + " ".join(frame.buddyinfo.split()[4:]) +
-                  "   (free blocks per order 0.." + str(mo) + ")", fontsize=7, family="monospace",
+                  "   (free blocks per order 0.." + str(mo) + ")", fontsize=9, family="monospace",
                   va="center")
 
 
@@ -376,7 +377,7 @@ class _QuietCanvas(FigureCanvasAgg):
 
 def _figure(max_page_order: int, width: float = 8.0, dpi: int = 100,
             quiet: bool = False) -> tuple[Figure, object, object]:
-    fig = Figure(figsize=(width, 1.9 + 0.22 * (max_page_order + 2)), dpi=dpi, layout="constrained")
+    fig = Figure(figsize=(width, 2.2 + 0.25 * (max_page_order + 2)), dpi=dpi, layout="constrained")
     (_QuietCanvas if quiet else FigureCanvasAgg)(fig)
     ax_bar, ax_lists = fig.subplots(2, 1, height_ratios=[1.1, 0.3 * (max_page_order + 2)])
     return fig, ax_bar, ax_lists
@@ -399,7 +400,7 @@ def frames_figure(frames: list[Frame], indices: list[int], titles: list[str] | N
         f = frames[i]
         _draw_bar(ax, f, highlight=False)
         t = titles[k] if titles else f"after step {f.index}"
-        ax.set_title(f"{t} — buddyinfo: {' '.join(f.buddyinfo.split()[4:])}", fontsize=8, loc="left")
+        ax.set_title(f"{t} — buddyinfo: {' '.join(f.buddyinfo.split()[4:])}", fontsize=9, loc="left")
     axes[-1].set_xlabel("PFN (grey = allocated, coloured = free block of order oN)")
     return fig
 

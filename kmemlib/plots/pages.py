@@ -41,6 +41,23 @@ def fmt_bytes(n: int) -> str:
     return f"{n} B"
 
 
+def html_table(header: list[str], rows: list[list[object]], align: str = "") -> str:
+    """A small HTML table (cells are escaped; ``align`` is one ``l``/``r`` per column, default right).
+
+    Notebook outputs are rendered as CommonMark by the book, which has no pipe tables, so chapters
+    display tables as HTML."""
+    import html  # noqa: PLC0415
+
+    al = align or "r" * len(header)
+    if len(al) != len(header) or any(len(r) != len(header) for r in rows):
+        raise InvalidSizeError("html_table: every row needs one cell per header column")
+    style = {"l": "text-align:left", "r": "text-align:right"}
+    head = "".join(f'<th style="{style[a]}">{html.escape(str(h))}</th>' for h, a in zip(header, al))
+    body = "".join("<tr>" + "".join(f'<td style="{style[a]}">{html.escape(str(c))}</td>' for c, a in zip(r, al))
+                   + "</tr>" for r in rows)
+    return f'<table class="table kmem-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
 @dataclass(frozen=True)
 class OrderCost:
     """What one page-allocator request of ``size`` bytes costs.
@@ -195,7 +212,7 @@ def order_cost_figure(size: int, *, page_shift: int = PAGE_SHIFT,
     """One bar: the block of 2^order pages handed out, split into the requested bytes and the waste
     (page boundaries drawn when there are at most 64 pages)."""
     c = order_cost(size, page_shift=page_shift, max_page_order=max_page_order)
-    fig = Figure(figsize=(8, 1.9), layout="constrained")
+    fig = Figure(figsize=(8, 2.3), layout="constrained")
     ax = fig.subplots()
     ax.add_patch(Rectangle((0, 0), c.size, 1, color="C0", label=f"requested: {fmt_bytes(c.size)}"))
     ax.add_patch(Rectangle((c.size, 0), c.wasted, 1, color="C3", alpha=0.35, hatch="//",
@@ -207,12 +224,12 @@ def order_cost_figure(size: int, *, page_shift: int = PAGE_SHIFT,
     ax.set_ylim(0, 1)
     ax.set_yticks([])
     ticks = [c.bytes_given * k // 4 for k in range(5)]
-    ax.set_xticks(ticks, [fmt_bytes(t) for t in ticks])
-    ax.set_xlabel("bytes within the block")
+    ax.set_xticks(ticks, [fmt_bytes(t) for t in ticks], fontsize=11)
+    ax.set_xlabel("bytes within the block", fontsize=11)
     verdict = "" if c.fits else f" — order > {max_page_order}: alloc_pages() returns NULL"
     ax.set_title(f"{fmt_bytes(c.size)} → order {c.order}: {c.pages} page(s), {fmt_bytes(c.bytes_given)}{verdict}",
-                 fontsize=10)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.55), ncol=2, fontsize=8, frameon=False)
+                 fontsize=12)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.6), ncol=2, fontsize=10, frameon=False)
     return fig
 
 
@@ -321,6 +338,6 @@ def buddyinfo_figure(rows: list, *, page_shift: int = PAGE_SHIFT, title: str = "
     return fig
 
 
-__all__ = ["KiB", "MiB", "GiB", "fmt_bytes", "OrderCost", "order_cost", "order_cost_text", "size_choices",
+__all__ = ["KiB", "MiB", "GiB", "fmt_bytes", "html_table", "OrderCost", "order_cost", "order_cost_text", "size_choices",
            "order_sweep", "sweep_sizes", "waste_sweep_figure", "order_cost_figure", "max_order_history",
            "AddressRow", "address_rows", "ZoneRow", "zone_rows", "zone_map_figure", "buddyinfo_figure"]

@@ -80,11 +80,15 @@ def buddy_widget(nr_pages: int = 64, max_page_order: int = 5, script: tuple | li
         st = state["stepper"]
         fr = frames()
         live = st.live()
+        keep = free_dd.value
         free_dd.options = [(f"{n} (PFN {p}, order {o})", n) for n, (p, o) in live.items()]
+        if live:        # ipywidgets 8 leaves the selection empty when options change
+            free_dd.value = keep if keep in live else next(iter(live))
         order_dd.options = list(range(st.max_page_order + 1))
         last = len(fr) - 1
         step.max = play.max = last
         if to_end:
+            play.value = last           # jslink copies play -> step when a page loads
             if step.value == last:
                 render()
             else:

@@ -28,7 +28,8 @@ def order_widget(default: int = 132 * KiB, lo: int = 1, hi: int = 8 * MiB) -> wi
     slider = widgets.SelectionSlider(options=options, value=default, description="request size",
                                      continuous_update=False, style={"description_width": "initial"},
                                      layout=widgets.Layout(width="95%"))
-    return widgets.interactive(show_order_cost, size=slider)
+    return widgets.interactive(show_order_cost, size=slider, page_shift=widgets.fixed(PAGE_SHIFT),
+                               max_page_order=widgets.fixed(MAX_PAGE_ORDER))
 
 
 __all__ = ["show_order_cost", "order_widget"]
