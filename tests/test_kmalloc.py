@@ -137,3 +137,19 @@ def test_bad_gfp_raise():
         K.kmalloc_plan(8, G.GFP_KERNEL | G.__GFP_HIGHMEM)
     with pytest.raises(InvalidFlagsError):
         K.kmalloc_plan(8, G.GFP_DMA32)
+
+
+def test_kmalloc_min_size_256_is_rejected_cleanly():
+    """KMALLOC_MIN_SIZE=256 would route 72..96 B to a kmalloc-128 cache that is never created."""
+    import pytest
+    from kmemlib.errors import InvalidSizeError
+    from kmemlib.kmalloc import kmalloc_size_index_table
+    from kmemlib.slub import SlubAllocator, SlubParams
+
+    with pytest.raises(InvalidSizeError, match="KMALLOC_MIN_SIZE"):
+        kmalloc_size_index_table(256)
+    with pytest.raises(InvalidSizeError, match="KMALLOC_MIN_SIZE"):
+        SlubAllocator(params=SlubParams(kmalloc_min_size=256))
+    # 128 is the largest accepted value and still serves 80 B from kmalloc-128
+    a = SlubAllocator(params=SlubParams(kmalloc_min_size=128))
+    assert a.ksize(a.kmalloc(80)) == 128
