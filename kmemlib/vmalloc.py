@@ -145,7 +145,7 @@ def vmalloc_cost(size: int, *, huge: bool = False, guard: bool = True, nr_online
     if guard:
         notes.append(f"+{guard_bytes} bytes of unmapped guard page (address space only)")
     pte = -(-nr_pages // PTRS_PER_PTE) + 1 if shift == page_shift else 0
-    return ApiCost("vmalloc", size, True, f"vmalloc: {nr_pages} pages" + (" (huge)" if shift != page_shift else ""),
+    return ApiCost("vmalloc", size, True, f"vmalloc: {nr_pages} page{'s' if nr_pages != 1 else ''}" + (" (huge)" if shift != page_shift else ""),
                    data_bytes=area, metadata_bytes=vm_struct + VMAP_AREA_SIZE + array_bytes,
                    va_bytes=area + guard_bytes,
                    contiguous=False, atomic_ok=False, order=None, pte_pages=pte, notes=tuple(notes), parts=parts)
