@@ -145,12 +145,12 @@ DEFAULT_TYPE_EXAMPLES: tuple[tuple[str, int], ...] = (
 def _type_reason(gfp: int) -> str:
     bits = gfp & _km.KMALLOC_NOT_NORMAL_BITS
     if not bits:
-        return "none of __GFP_DMA, __GFP_RECLAIMABLE, __GFP_ACCOUNT"
+        return "no type bit set"
     if gfp & _gfp.__GFP_DMA:
-        return "__GFP_DMA (beats the others)" if bits != _gfp.__GFP_DMA else "__GFP_DMA"
+        return "__GFP_DMA beats the rest" if bits != _gfp.__GFP_DMA else "__GFP_DMA"
     if gfp & _gfp.__GFP_RECLAIMABLE:
-        return "__GFP_RECLAIMABLE (beats __GFP_ACCOUNT)" if gfp & _gfp.__GFP_ACCOUNT else "__GFP_RECLAIMABLE"
-    return "__GFP_ACCOUNT (memory cgroup accounting)"
+        return "__GFP_RECLAIMABLE beats __GFP_ACCOUNT" if gfp & _gfp.__GFP_ACCOUNT else "__GFP_RECLAIMABLE"
+    return "__GFP_ACCOUNT"
 
 
 def kmalloc_type_row(gfp: int, size: int = 100, gfp_name: str | None = None) -> TypeRow:

@@ -36,7 +36,7 @@ def _ylabel(basis: str) -> str:
 
 
 def plot_sawtooth(lo: int = 1, hi: int = _km.KMALLOC_MAX_SIZE, basis: str = "allocation", *,
-                  per_class: int = 40, mark_peaks: bool = True, figsize: tuple[float, float] = (9, 4.4)) -> Figure:
+                  per_class: int = 40, mark_peaks: bool = True, figsize: tuple[float, float] = (8, 4.4)) -> Figure:
     """Waste % against request size on a log-2 x axis: the kmalloc caches below
     ``KMALLOC_MAX_CACHE_SIZE``, the page allocator above it, up to ``KMALLOC_MAX_SIZE``."""
     sizes, pct = waste_curve(lo, hi, basis, per_class=per_class)
@@ -64,23 +64,23 @@ def plot_sawtooth(lo: int = 1, hi: int = _km.KMALLOC_MAX_SIZE, basis: str = "all
         ax.axvline(split, color="black", lw=1.2, ls="--", zorder=5)
         ax.annotate(f"KMALLOC_MAX_CACHE_SIZE = {human_bytes(split)}\nslab caches | page allocator",
                     xy=(split, ax.get_ylim()[1] * 0.97), xytext=(4, 0), textcoords="offset points",
-                    ha="left", va="top", fontsize=8.5)
+                    ha="left", va="top", fontsize=9)
     if hi >= _km.KMALLOC_MAX_SIZE:
         ax.axvline(_km.KMALLOC_MAX_SIZE, color="#b22222", lw=1.2, zorder=5)
         ax.annotate("KMALLOC_MAX_SIZE:\nlarger → NULL", xy=(_km.KMALLOC_MAX_SIZE, ax.get_ylim()[1] * 0.78),
-                    xytext=(-4, 0), textcoords="offset points", ha="right", va="top", fontsize=8.5,
+                    xytext=(-4, 0), textcoords="offset points", ha="right", va="top", fontsize=9,
                     color="#b22222")
     ax.set_xlabel("request size (bytes, log scale; K = 1024, M = 1024²)")
     ax.set_ylabel(_ylabel(basis))
     ax.set_title("kmalloc(): bytes handed out but not requested, 1 B to KMALLOC_MAX_SIZE")
     ax.grid(axis="y", alpha=0.4)
     if mark_peaks:
-        ax.legend(loc="lower left", fontsize=8.5, framealpha=0.9)
+        ax.legend(loc="lower left", fontsize=9, framealpha=0.9)
     return fig
 
 
 def plot_small_zoom(lo: int = 1, hi: int = 256, basis: str = "allocation", *, coarse_step: int | None = 32,
-                    figsize: tuple[float, float] = (9, 4.2)) -> Figure:
+                    figsize: tuple[float, float] = (8, 4.4)) -> Figure:
     """Every request from ``lo`` to ``hi`` bytes (linear axis), the caches named at their boundaries,
     and what a sweep in steps of ``coarse_step`` bytes would sample (it misses the teeth)."""
     sizes, pct = waste_curve(lo, hi, basis, every_byte=True)
@@ -91,7 +91,7 @@ def plot_small_zoom(lo: int = 1, hi: int = 256, basis: str = "allocation", *, co
         if lo <= c.hi <= hi:
             ax.axvline(c.hi + 0.5, color="grey", lw=0.7, ls=":")
             ax.text(c.hi + 0.5, 1.01, c.name, rotation=90, ha="center", va="bottom",
-                    fontsize=7.5, transform=ax.get_xaxis_transform())
+                    fontsize=8.5, transform=ax.get_xaxis_transform())
     if coarse_step:
         coarse = [s for s in range(coarse_step, hi + 1, coarse_step) if s >= lo]
         if coarse:
@@ -103,12 +103,12 @@ def plot_small_zoom(lo: int = 1, hi: int = 256, basis: str = "allocation", *, co
     ax.set_xlabel("request size (bytes)")
     ax.set_ylabel(_ylabel(basis))
     ax.set_title(f"Zoom: every request from {lo} to {hi} bytes; the dotted lines end each cache's range", pad=62)
-    ax.legend(loc="upper right", fontsize=8.5, framealpha=0.95)
+    ax.legend(loc="upper right", fontsize=9, framealpha=0.95)
     ax.grid(axis="y", alpha=0.4)
     return fig
 
 
-def plot_module_loop(rows: Sequence[LoopRow], *, curve: bool = True, figsize: tuple[float, float] = (9, 6)) -> Figure:
+def plot_module_loop(rows: Sequence[LoopRow], *, curve: bool = True, figsize: tuple[float, float] = (8, 6)) -> Figure:
     """The module loop's rows: request and ``ksize`` per call (top) and waste % (bottom), with the
     continuous waste curve behind the samples, ``ZERO_SIZE_PTR`` and the NULL row marked."""
     fig = Figure(figsize=figsize, layout="constrained")
@@ -125,26 +125,26 @@ def plot_module_loop(rows: Sequence[LoopRow], *, curve: bool = True, figsize: tu
         level = (4096 << k) / mib
         if level >= 0.2:
             top.axhline(level, color="grey", lw=0.6, ls=":")
-            top.text(1.005, level, f"order {k}", transform=top.get_yaxis_transform(), fontsize=7.5,
+            top.text(1.005, level, f"order {k}", transform=top.get_yaxis_transform(), fontsize=8.5,
                      va="center", ha="left", color="dimgray")
     for r in rows:
         if r.result == "ZERO_SIZE_PTR":
             top.annotate("kmalloc(0) →\nZERO_SIZE_PTR", xy=(r.request / mib, 0), xytext=(0, 30),
-                         textcoords="offset points", ha="left", fontsize=8,
+                         textcoords="offset points", ha="left", fontsize=9,
                          arrowprops=dict(arrowstyle="->", lw=0.8))
         elif r.result == "NULL":
             for ax in (top, bot):
                 ax.plot([r.request / mib], [0], "X", color="#b22222", ms=9, zorder=6, clip_on=False)
             top.annotate(f"{r.request} B → NULL", xy=(r.request / mib, 0), xytext=(-6, 40),
-                         textcoords="offset points", ha="right", fontsize=8, color="#b22222",
+                         textcoords="offset points", ha="right", fontsize=9, color="#b22222",
                          arrowprops=dict(arrowstyle="->", lw=0.8, color="#b22222"))
     for ax in (top, bot):
         ax.axvline(_km.KMALLOC_MAX_SIZE / mib, color="#b22222", lw=1.0, ls="--")
-    top.text(_km.KMALLOC_MAX_SIZE / mib, 1.0, " KMALLOC_MAX_SIZE", color="#b22222", fontsize=8,
+    top.text(_km.KMALLOC_MAX_SIZE / mib, 1.0, " KMALLOC_MAX_SIZE", color="#b22222", fontsize=9,
              transform=top.get_xaxis_transform(), va="bottom", ha="center")
     top.set_ylabel("MiB")
     top.set_title("kmalloc_sweep: every call's request and what ksize() reports", pad=14)
-    top.legend(loc="upper left", fontsize=8.5, bbox_to_anchor=(0.0, 0.92))
+    top.legend(loc="upper left", fontsize=9, bbox_to_anchor=(0.0, 0.92))
     if curve and rows:
         hi = min(max(r.request for r in rows), _km.KMALLOC_MAX_SIZE)
         lo = max(1, min(r.request for r in rows))
@@ -155,13 +155,13 @@ def plot_module_loop(rows: Sequence[LoopRow], *, curve: bool = True, figsize: tu
     bot.set_ylim(0, 60)
     bot.set_ylabel("waste (% of ksize)")
     bot.set_xlabel("request (MiB)")
-    bot.legend(loc="upper left", fontsize=8.5, ncols=2)
+    bot.legend(loc="upper left", fontsize=9, ncols=2)
     bot.grid(axis="y", alpha=0.4)
     return fig
 
 
 def plot_slab_slots(slots: Sequence[SlotView], *, title: str = "", head: int | None = None,
-                    figsize: tuple[float, float] = (9, 2.6)) -> Figure:
+                    figsize: tuple[float, float] = (8, 3.2)) -> Figure:
     """One slab drawn slot by slot: used slots with the requested bytes and the rounding waste, free
     slots with their free pointer, and the free list as arrows from each free slot to the next."""
     fig = Figure(figsize=figsize, layout="constrained")
@@ -188,7 +188,7 @@ def plot_slab_slots(slots: Sequence[SlotView], *, title: str = "", head: int | N
                                          arrowstyle="-|>", mutation_scale=7, lw=0.7, color="dimgray"))
     if head is not None:
         ax.annotate("next object\n(freelist head)", xy=(head + 0.5, 0), xytext=(head + 0.5, -0.75),
-                    ha="center", va="top", fontsize=8, arrowprops=dict(arrowstyle="->", lw=0.8))
+                    ha="center", va="top", fontsize=9, arrowprops=dict(arrowstyle="->", lw=0.8))
     ax.set_xlim(-0.3, n + 0.3)
     ax.set_ylim(-1.6, 2.6)
     ax.set_yticks([])
@@ -200,9 +200,9 @@ def plot_slab_slots(slots: Sequence[SlotView], *, title: str = "", head: int | N
                Rectangle((0, 0), 1, 1, facecolor="white", edgecolor="dimgray"),
                Rectangle((0, 0), 1, 1, color="black")]
     ax.legend(handles, ["requested", "rounding waste", "free slot", "free pointer"], loc="lower right",
-              ncols=2, fontsize=8, frameon=False)
+              ncols=2, fontsize=9, frameon=False)
     if title:
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=11)
     return fig
 
 

@@ -123,10 +123,15 @@ def kmalloc_type_picker(size: int = 100):
 
 
 def html_table(headers: list[str], rows: list[list[object]], *, align: str = "right") -> str:
-    """A plain HTML table (cells escaped) for the chapters' static tables."""
-    head = "".join(f"<th style='text-align:{align}'>{html.escape(str(h))}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td style='text-align:{align}'>{html.escape(str(c))}</td>" for c in r)
-                   + "</tr>" for r in rows)
+    """A plain HTML table (cells escaped) for the chapters' static tables; data cells of every column
+    but the last never wrap."""
+    last = len(headers) - 1
+
+    def cell(tag: str, v: object, i: int) -> str:
+        nowrap = ";white-space:nowrap" if tag == "td" and i < last else ""
+        return f"<{tag} style='text-align:{align}{nowrap}'>{html.escape(str(v))}</{tag}>"
+    head = "".join(cell("th", h, i) for i, h in enumerate(headers))
+    body = "".join("<tr>" + "".join(cell("td", c, i) for i, c in enumerate(r)) + "</tr>" for r in rows)
     return f"<table style='font-size:90%'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
