@@ -305,11 +305,11 @@ def _draw_bar(ax, frame: Frame, *, highlight: bool = True) -> None:
     for p, o in frame.free_blocks:
         ax.add_patch(Rectangle((p, 0), 1 << o, 1, facecolor=colors[o], edgecolor="k", lw=1))
         if (1 << o) >= min_label:
-            ax.text(p + (1 << o) / 2, 0.5, f"o{o}", ha="center", va="center", fontsize=9,
+            ax.text(p + (1 << o) / 2, 0.5, f"o{o}", ha="center", va="center", fontsize=10,
                     color="white" if o > frame.max_page_order / 2 else "black")
     for p, o, name in frame.allocated:
         ax.add_patch(Rectangle((p, 0), 1 << o, 1, facecolor="0.55", edgecolor="k", lw=1))
-        ax.text(p + (1 << o) / 2, 0.5, name, ha="center", va="center", fontsize=10, color="white",
+        ax.text(p + (1 << o) / 2, 0.5, name, ha="center", va="center", fontsize=11, color="white",
                 weight="bold")
     if frame.in_flight is not None:
         p, o = frame.in_flight
@@ -340,30 +340,30 @@ def draw_frame(frame: Frame, ax_bar, ax_lists, *, show_caption: bool = True) -> 
     _wipe(ax_lists)
     colors = order_colors(frame.max_page_order)
     _draw_bar(ax_bar, frame)
-    ax_bar.set_xlabel("PFN (4 KiB pages).  oN = free block of order N, grey = allocated, "
-                      "hatched = block in flight, red = block of this step", fontsize=8)
+    ax_bar.set_xlabel("PFN (4 KiB pages). oN = free block of order N, grey = allocated,\n"
+                      "hatched = block in flight, red frame = block of this step", fontsize=9)
     title = f"step {frame.index}" + (f" (call {frame.op})" if frame.op else "")
     text = title + (": " + frame.caption if show_caption else "")
-    ax_bar.set_title(textwrap.fill(text, 105, subsequent_indent="    "), fontsize=9, loc="left")
+    ax_bar.set_title(textwrap.fill(text, 92, subsequent_indent="    "), fontsize=10, loc="left")
     # free lists, one row per order, head first
     mo = frame.max_page_order
     for o in range(mo + 1):
         y = mo - o
-        ax_lists.text(-0.2, y, f"free_list[{o}]  ({1 << o:>2} pg)", ha="right", va="center", fontsize=9,
+        ax_lists.text(-0.2, y, f"free_list[{o}] ({1 << o:>2} pg)", ha="right", va="center", fontsize=10,
                       family="monospace")
         for j, p in enumerate(frame.free_lists[o][:10]):
             ax_lists.add_patch(Rectangle((j * 1.25, y - 0.35), 1.0, 0.7, facecolor=colors[o], edgecolor="k"))
-            ax_lists.text(j * 1.25 + 0.5, y, str(p), ha="center", va="center", fontsize=9,
+            ax_lists.text(j * 1.25 + 0.5, y, str(p), ha="center", va="center", fontsize=10,
                           color="white" if o > mo / 2 else "black")
             if j:
                 ax_lists.text(j * 1.25 - 0.125, y, "→", ha="center", va="center", fontsize=7)
         if len(frame.free_lists[o]) > 10:
             ax_lists.text(10 * 1.25, y, f"... +{len(frame.free_lists[o]) - 10}", va="center", fontsize=7)
-    ax_lists.set_xlim(-4.2, 13)
+    ax_lists.set_xlim(-4.6, 13)
     ax_lists.set_ylim(-1.3, mo + 0.6)
     ax_lists.axis("off")
-    ax_lists.text(-4.1, -1.0, "/proc/buddyinfo: " + " ".join(frame.buddyinfo.split()[4:]) +
-                  "   (free blocks per order 0.." + str(mo) + ")", fontsize=9, family="monospace",
+    ax_lists.text(-4.5, -1.0, "/proc/buddyinfo: " + " ".join(frame.buddyinfo.split()[4:]) +
+                  "   (free blocks per order 0.." + str(mo) + ")", fontsize=10, family="monospace",
                   va="center")
 
 
@@ -375,7 +375,7 @@ class _QuietCanvas(FigureCanvasAgg):
         pass
 
 
-def _figure(max_page_order: int, width: float = 8.0, dpi: int = 100,
+def _figure(max_page_order: int, width: float = 7.0, dpi: int = 100,
             quiet: bool = False) -> tuple[Figure, object, object]:
     fig = Figure(figsize=(width, 2.2 + 0.25 * (max_page_order + 2)), dpi=dpi, layout="constrained")
     (_QuietCanvas if quiet else FigureCanvasAgg)(fig)
@@ -394,7 +394,7 @@ def frames_figure(frames: list[Frame], indices: list[int], titles: list[str] | N
     """Several frames' PFN bars stacked (no free lists), for a static before/after comparison."""
     if not indices:
         raise InvalidSizeError("frames_figure needs at least one index")
-    fig = Figure(figsize=(8, 0.95 * len(indices) + 0.8), layout="constrained")
+    fig = Figure(figsize=(7, 0.95 * len(indices) + 0.8), layout="constrained")
     axes = fig.subplots(len(indices), 1, squeeze=False)[:, 0]
     for k, (ax, i) in enumerate(zip(axes, indices)):
         f = frames[i]

@@ -55,7 +55,8 @@ def html_table(header: list[str], rows: list[list[object]], align: str = "") -> 
     head = "".join(f'<th style="{style[a]}">{html.escape(str(h))}</th>' for h, a in zip(header, al))
     body = "".join("<tr>" + "".join(f'<td style="{style[a]}">{html.escape(str(c))}</td>' for c, a in zip(r, al))
                    + "</tr>" for r in rows)
-    return f'<table class="table kmem-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return (f'<table class="table kmem-table" style="font-size:0.85em">'
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
 
 @dataclass(frozen=True)
@@ -288,7 +289,7 @@ def zone_map_figure(rows: list[ZoneRow], *, page_shift: int = PAGE_SHIFT, title:
 
     The x axis is physical address in GiB; ZONE_DMA is so small (16 MiB) that its label sits above it.
     """
-    fig = Figure(figsize=(8, 2.4 + 0.4 * len({r.node for r in rows})), layout="constrained")
+    fig = Figure(figsize=(7, 2.4 + 0.4 * len({r.node for r in rows})), layout="constrained")
     ax = fig.subplots()
     nodes = sorted({r.node for r in rows})
     colors = {"DMA": "C2", "DMA32": "C0", "Normal": "C1", "Movable": "C4", "HighMem": "C5"}
@@ -300,10 +301,10 @@ def zone_map_figure(rows: list[ZoneRow], *, page_shift: int = PAGE_SHIFT, title:
         mid = (gib(r.start_pfn) + gib(r.end_pfn)) / 2
         text = (f"{r.name}\n{gib(r.managed):.2f} GiB managed\n{gib(r.free):.2f} GiB free")
         if r.name == "DMA":
-            ax.annotate(text, (mid, y + 0.35), xytext=(4, 14), textcoords="offset points", fontsize=8,
+            ax.annotate(text, (mid, y + 0.35), xytext=(4, 14), textcoords="offset points", fontsize=9,
                         va="bottom", arrowprops={"arrowstyle": "->"})
         else:
-            ax.text(mid, y, text, ha="center", va="center", fontsize=8)
+            ax.text(mid, y, text, ha="center", va="center", fontsize=9)
     end = max(gib(r.end_pfn) for r in rows)
     ax.set_xlim(0, end * 1.02)
     ax.set_ylim(-0.6, len(nodes) - 0.4 + 0.9)

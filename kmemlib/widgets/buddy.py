@@ -8,9 +8,12 @@ slider (with play button) that walks through every event of every call so far.
 
 from __future__ import annotations
 
+import textwrap
+
 import ipywidgets as widgets
 from IPython.display import display
 
+from ..pages import MAX_PAGE_ORDER
 from ..plots.buddy import BuddyStepper, Frame, frame_figure
 
 ZONE_CHOICES: tuple[tuple[str, tuple[int, int]], ...] = (
@@ -26,18 +29,20 @@ def call_log(stepper: BuddyStepper, frames: list[Frame], step: int) -> str:
     """Text of the call that ``step`` belongs to: one line per event, ``>`` marking ``step``."""
     f = frames[step]
     lines = [f"zone: {stepper.zone.nr_pages} pages, max_page_order {stepper.max_page_order} "
-             f"(real x86-64 zones: MAX_PAGE_ORDER 10)"]
+             f"(real x86-64 zones: {MAX_PAGE_ORDER})"]
     if f.op == 0:
         lines.append("> " + f.caption)
     else:
         for g in frames:
             if g.op == f.op:
-                lines.append(("> " if g.index == step else "  ") + f"{g.index:3d}  {g.caption}")
+                mark = "> " if g.index == step else "  "
+                lines.append(textwrap.fill(g.caption, 88, initial_indent=f"{mark}{g.index:3d}  ",
+                                           subsequent_indent=" " * 7))
     lines.append("")
     lines.append(f.buddyinfo)
     live = stepper.live()
-    lines.append("live allocations: " + (", ".join(f"{n}=PFN {p} (order {o})" for n, (p, o) in live.items())
-                                         or "none"))
+    lines.append(textwrap.fill("live allocations: " + (", ".join(f"{n}=PFN {p} (order {o})"
+                                                                   for n, (p, o) in live.items()) or "none"), 95))
     return "\n".join(lines)
 
 
