@@ -146,7 +146,8 @@ def loop_table_html(rows: list[LoopRow]) -> str:
         waste = "-" if r.wastage is None else str(r.wastage)
         body.append(f"<tr><td>{r.i}</td><td>{r.request}</td><td>{actual}</td><td>{waste}</td><td>{pct}</td>"
                     f"<td>{html.escape(r.reason)}</td></tr>")
-    return ("<table style='font-family:monospace;font-size:85%;text-align:right'>" + head + "".join(body)
+    return ("<style>.kmem-loop td, .kmem-loop th {padding: 0 0.7em}</style>"
+            "<table class='kmem-loop' style='font-family:monospace;font-size:85%;text-align:right'>" + head + "".join(body)
             + "</table>")
 
 
