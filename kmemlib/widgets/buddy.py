@@ -36,13 +36,13 @@ def call_log(stepper: BuddyStepper, frames: list[Frame], step: int) -> str:
         for g in frames:
             if g.op == f.op:
                 mark = "> " if g.index == step else "  "
-                lines.append(textwrap.fill(g.caption, 88, initial_indent=f"{mark}{g.index:3d}  ",
+                lines.append(textwrap.fill(g.caption, 72, initial_indent=f"{mark}{g.index:3d}  ",
                                            subsequent_indent=" " * 7))
     lines.append("")
     lines.append(f.buddyinfo)
     live = stepper.live()
     lines.append(textwrap.fill("live allocations: " + (", ".join(f"{n}=PFN {p} (order {o})"
-                                                                   for n, (p, o) in live.items()) or "none"), 95))
+                                                                   for n, (p, o) in live.items()) or "none"), 72))
     return "\n".join(lines)
 
 
