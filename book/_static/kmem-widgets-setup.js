@@ -10,6 +10,10 @@
   // embed-amd.js registers its modules as "@jupyter-widgets/html-manager/dist/..." and resolves its font
   // files relative to those module URLs; without this mapping RequireJS puts them next to the page.
   // A global `require` object defined before require.js loads is RequireJS's configuration.
-  window.require = { paths: { "@jupyter-widgets/html-manager/dist": base.replace(/\/$/, "") } };
+  // The bundled widget modules (@jupyter-widgets/controls, base, output) take webpack's public path from
+  // their RequireJS module.uri, so their CSS fonts (FontAwesome for checkboxes and button icons) resolve
+  // next to that uri: map the whole scope to the same folder, where the font files are.
+  var dir = base.replace(/\/$/, "");
+  window.require = { paths: { "@jupyter-widgets/html-manager/dist": dir, "@jupyter-widgets": dir } };
   window.__jupyter_widgets_assets_path__ = base;
 })();
