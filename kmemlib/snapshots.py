@@ -7,6 +7,7 @@ the live kernel or a snapshot directory otherwise.
 
 from __future__ import annotations
 
+import os
 from importlib import resources
 from pathlib import Path
 
@@ -29,12 +30,38 @@ def list_snapshots() -> list[str]:
     return sorted(p.name for p in base.iterdir() if p.is_dir())
 
 
-def live_or_snapshot(probe: str = "proc/buddyinfo", name: str = DEFAULT_SNAPSHOT) -> tuple[Path, bool]:
-    """``(root, is_live)``: ``/`` when this machine exposes ``/<probe>``, else the snapshot."""
-    live = Path("/") / probe
+SNAPSHOT_ENV = "KMEMLIB_USE_SNAPSHOT"
+"""Set this environment variable to ``1`` to make :func:`live_or_snapshot` always pick the shipped
+snapshot, as on a machine without Linux (the tests use it to run the chapters that way)."""
+
+
+def _readable(path: Path) -> bool:
+    """True when ``path`` is a readable file, or a directory holding one (searched two levels deep).
+
+    Many kernel files are root-only (``/proc/slabinfo``, ``/proc/pagetypeinfo``, every file under
+    ``/sys/kernel/slab/<cache>/``), so existing is not enough: try to open one.
+    """
     try:
-        if live.is_file() or live.is_dir():
-            return Path("/"), True
+        if path.is_file():
+            with open(path, "rb") as f:
+                f.read(1)
+            return True
+        if path.is_dir():
+            for child in sorted(path.iterdir())[:8]:
+                if child.is_file() or (child.is_dir() and not child.is_symlink()):
+                    return _readable(child) if child.is_file() else any(
+                        _readable(f) for f in sorted(child.iterdir())[:8] if f.is_file())
     except OSError:
-        pass
+        return False
+    return False
+
+
+def live_or_snapshot(probe: str = "proc/buddyinfo", name: str = DEFAULT_SNAPSHOT, *,
+                     live_root: str | os.PathLike = "/") -> tuple[Path, bool]:
+    """``(root, is_live)``: ``live_root`` when this machine lets us read ``<live_root>/<probe>``,
+    else the shipped snapshot (also when :data:`SNAPSHOT_ENV` is set to ``1``)."""
+    if os.environ.get(SNAPSHOT_ENV, "") not in ("", "0"):
+        return snapshot_dir(name), False
+    if _readable(Path(live_root) / probe):
+        return Path(live_root), True
     return snapshot_dir(name), False
