@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: book test install assets browser notebooks clean
+.PHONY: book test install assets browser notebooks bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ test: install browser
 # After editing a chapter: re-execute the notebooks in place so their stored outputs (checked by nbval) are current.
 notebooks: install
 	$(PY) tools/execute_notebooks.py
+
+# Speed tables (targets in the README); not part of the tests.
+bench: install
+	$(PY) bench/bench_buddy.py
+	$(PY) bench/bench_kmalloc.py
 
 clean:
 	rm -rf _build
