@@ -7,6 +7,9 @@ Subcommand groups (each a sub-parser, so more can be added without touching the 
     kmemlib homework student ASSIGNMENT --out DIR [--students ids.txt | --generic] [--seeds FILE]
     kmemlib homework solution ASSIGNMENT --out DIR [--student ID] [--seeds FILE] [--no-execute]
     kmemlib homework grade ASSIGNMENT SUBMISSIONS --out grades.csv [--timeout S] [--seeds FILE] ...
+    kmemlib snapshot list
+    kmemlib snapshot save DIR [--from ROOT]
+    kmemlib snapshot compare [--root ROOT | --snapshot NAME] [--mismatches]
 """
 
 from __future__ import annotations
@@ -203,11 +206,58 @@ def _add_homework(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_hw_grade)
 
 
+def _snap_list(args: argparse.Namespace) -> int:
+    from .snapshots import list_snapshots, snapshot_dir
+    for name in list_snapshots():
+        print(f"{name}\t{snapshot_dir(name)}")
+    return 0
+
+
+def _snap_save(args: argparse.Namespace) -> int:
+    from .snapshots import save_snapshot
+    out = Path(args.dir)
+    if out.exists() and any(out.iterdir()):
+        raise CliError(f"{out} exists and is not empty")
+    counts = save_snapshot(out, args.src)
+    print(f"saved {counts['files']} files, {counts['caches']} slab caches and {counts['aliases']} aliases "
+          f"from {args.src} to {out}")
+    return 0
+
+
+def _snap_compare(args: argparse.Namespace) -> int:
+    from .snapshots import snapshot_dir
+    from .sysfs import compare_live
+    root = snapshot_dir(args.snapshot) if args.snapshot else Path(args.root)
+    report = compare_live(root)
+    print(report.table(only_mismatches=args.mismatches))
+    print(f"{report.matched}/{report.total} caches: slab_size, order and objs_per_slab predicted exactly")
+    return 0 if report.matched == report.total else 3
+
+
+def _add_snapshot(sub: argparse._SubParsersAction) -> None:
+    sn = sub.add_parser("snapshot", help="kernel allocator snapshots: list, save, compare with the model",
+                        description="Snapshots are folders laid out like / holding /proc and /sys allocator files.")
+    ssub = sn.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = ssub.add_parser("list", help="the snapshots shipped with kmemlib")
+    p.set_defaults(func=_snap_list)
+    p = ssub.add_parser("save", help="copy this machine's allocator files into DIR (reads only)")
+    p.add_argument("dir")
+    p.add_argument("--from", dest="src", default="/", help="root to read (default /)")
+    p.set_defaults(func=_snap_save)
+    p = ssub.add_parser("compare", help="predict every slab cache's geometry and compare with the kernel's")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--root", default="/", help="root to read (default /, the live kernel)")
+    g.add_argument("--snapshot", help="a shipped snapshot's name instead")
+    p.add_argument("--mismatches", action="store_true", help="list only the caches that differ")
+    p.set_defaults(func=_snap_compare)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``kmemlib`` (one sub-parser per command group)."""
     parser = argparse.ArgumentParser(prog="kmemlib", description="kmembook's engine: command-line tools.")
     sub = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
     _add_homework(sub)
+    _add_snapshot(sub)
     return parser
 
 

@@ -11,6 +11,8 @@ import os
 from importlib import resources
 from pathlib import Path
 
+from .errors import SourceUnavailableError
+
 DEFAULT_SNAPSHOT = "linux-6.18-x86_64"
 
 
@@ -65,3 +67,34 @@ def live_or_snapshot(probe: str = "proc/buddyinfo", name: str = DEFAULT_SNAPSHOT
     if _readable(Path(live_root) / probe):
         return Path(live_root), True
     return snapshot_dir(name), False
+
+
+PROC_FILES = ("proc/buddyinfo", "proc/pagetypeinfo", "proc/zoneinfo",
+              "proc/sys/vm/min_free_kbytes", "proc/sys/vm/watermark_scale_factor")
+"""The page-allocator files a snapshot holds (the slab files are written by ``sysfs.save_slab_snapshot``)."""
+
+
+def save_snapshot(dest: str | os.PathLike, src_root: str | os.PathLike = "/") -> dict[str, int]:
+    """Copy a kernel's allocator state into ``dest``, laid out like ``/`` (reads only, never writes /proc).
+
+    Every file is parsed before anything is written, so a malformed or unreadable source leaves
+    ``dest`` untouched. Returns counts: files copied, slab caches and aliases.
+    """
+    from . import procfs, sysfs  # noqa: PLC0415 - they import this module's siblings
+
+    src, out = Path(src_root), Path(dest)
+    texts: dict[str, str] = {}
+    for rel in PROC_FILES:
+        try:
+            texts[rel] = (src / rel).read_text()
+        except OSError as exc:
+            raise SourceUnavailableError(f"cannot read {src / rel}: {exc.strerror or exc}") from None
+    procfs.parse_buddyinfo(texts["proc/buddyinfo"])
+    procfs.parse_pagetypeinfo(texts["proc/pagetypeinfo"])
+    procfs.parse_zoneinfo(texts["proc/zoneinfo"])
+    sysfs.read_sysfs_slab(src)                      # raises before anything is written
+    for rel, text in texts.items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(text)
+    counts = sysfs.save_slab_snapshot(out, src)
+    return {"files": len(texts) + 3, **counts}

@@ -50,3 +50,58 @@ def test_env_forces_the_snapshot(tmp_path, monkeypatch):
     monkeypatch.setenv(SNAPSHOT_ENV, "1")
     root, live = live_or_snapshot("proc/buddyinfo", live_root=tmp_path)
     assert not live and root == snapshot_dir()
+
+
+# ---------------------------------------------------------------- every shipped snapshot
+from kmemlib import procfs  # noqa: E402
+from kmemlib.cli import main as cli_main  # noqa: E402
+from kmemlib.snapshots import save_snapshot  # noqa: E402
+from kmemlib.sysfs import compare_live  # noqa: E402
+
+
+@pytest.mark.parametrize("name", list_snapshots())
+def test_snapshot_round_trips_and_model_matches(name):
+    root = snapshot_dir(name)
+    for rel, parse, fmt in (("proc/buddyinfo", procfs.parse_buddyinfo, procfs.format_buddyinfo),
+                            ("proc/pagetypeinfo", procfs.parse_pagetypeinfo, procfs.format_pagetypeinfo),
+                            ("proc/zoneinfo", procfs.parse_zoneinfo, procfs.format_zoneinfo)):
+        text = (root / rel).read_text()
+        assert fmt(parse(text)) == text, f"{name}/{rel} does not round-trip byte for byte"
+    node = procfs.node_from_snapshot(root, log_events=False)
+    assert procfs.buddyinfo_text(node) == (root / "proc/buddyinfo").read_text()
+    report = compare_live(root)
+    assert report.total > 200 and report.matched == report.total, report.table(only_mismatches=True)
+
+
+def test_snapshots_differ_in_state():
+    """The second snapshot was taken under load: a real contrast, not a copy."""
+    bi = {n: (snapshot_dir(n) / "proc/buddyinfo").read_text() for n in list_snapshots()}
+    assert len(set(bi.values())) == len(bi) >= 2
+
+
+def test_save_snapshot_copies_a_root_and_refuses_a_broken_one(tmp_path):
+    src = snapshot_dir()
+    counts = save_snapshot(tmp_path / "copy", src)
+    assert counts["caches"] == len(compare_live(src).caches)
+    for rel in ("proc/buddyinfo", "proc/zoneinfo", "proc/slabinfo", "sys/kernel/slab.json"):
+        assert (tmp_path / "copy" / rel).read_bytes() == (src / rel).read_bytes()
+    # a root with a malformed buddyinfo: nothing written
+    bad = tmp_path / "bad"
+    save_snapshot(bad, src)
+    (bad / "proc/buddyinfo").write_text("Node zero, zone Normal x\n")
+    from kmemlib.errors import ParseError
+    with pytest.raises(ParseError):
+        save_snapshot(tmp_path / "never", bad)
+    assert not (tmp_path / "never").exists()
+
+
+def test_cli_snapshot_commands(tmp_path, capsys):
+    assert cli_main(["snapshot", "list"]) == 0
+    assert "linux-6.18-x86_64" in capsys.readouterr().out
+    assert cli_main(["snapshot", "compare", "--snapshot", "linux-6.18-x86_64", "--mismatches"]) == 0
+    out = capsys.readouterr().out
+    assert "predicted exactly" in out
+    assert cli_main(["snapshot", "save", str(tmp_path / "s"), "--from", str(snapshot_dir())]) == 0
+    assert (tmp_path / "s" / "proc" / "buddyinfo").is_file()
+    assert cli_main(["snapshot", "save", str(tmp_path / "s"), "--from", str(snapshot_dir())]) == 1
+    assert "not empty" in capsys.readouterr().err
