@@ -27,15 +27,11 @@ ZONE_NAMES = ("DMA", "DMA32", "Normal", "Movable", "Device")
 SYSCTL_LOWMEM_RESERVE_RATIO = (256, 256, 32, 0, 0)
 """``sysctl_lowmem_reserve_ratio[MAX_NR_ZONES]`` defaults (DMA, DMA32, Normal, Movable, Device)."""
 SWAP_CLUSTER_MAX = 32
-MIGRATE_PCPTYPES = 3
-MIGRATE_HIGHATOMIC = 3
-
-ALLOC_OOM = 0x08
-ALLOC_NON_BLOCK = 0x10
-ALLOC_MIN_RESERVE = 0x20
-ALLOC_CMA = 0x80
-ALLOC_HIGHATOMIC = 0x200
-ALLOC_RESERVES = ALLOC_NON_BLOCK | ALLOC_MIN_RESERVE | ALLOC_HIGHATOMIC | ALLOC_OOM
+# migrate types and alloc_flags (mm/internal.h) are defined once, in kmemlib.buddy
+from .buddy import (  # noqa: E402
+    ALLOC_CMA, ALLOC_HIGHATOMIC, ALLOC_MIN_RESERVE, ALLOC_NON_BLOCK, ALLOC_OOM, ALLOC_RESERVES,
+    MIGRATE_HIGHATOMIC, MIGRATE_PCPTYPES,
+)
 
 
 def _nonneg_int(name: str, v: object) -> int:
