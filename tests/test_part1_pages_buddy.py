@@ -170,6 +170,39 @@ def test_buddyinfo_figure_snapshot():
         pp.buddyinfo_figure([])
 
 
+def test_zone_map_figure_labels_every_zone_once():
+    rows = pp.zone_rows(read_zoneinfo(snapshot_dir()))
+    fig = pp.zone_map_figure(rows)
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    for r in rows:
+        assert sum(t.startswith(r.name + "\n") for t in texts) == 1
+    with pytest.raises(InvalidSizeError):
+        pp.zone_map_figure([])
+
+
+def test_html_table_escape_caption_align():
+    t = pp.html_table(["a", "b<"], [[1, "x&y"]], caption="c<d")
+    assert "b&lt;" in t and "x&amp;y" in t and "<caption>c&lt;d</caption>" in t
+    raw = pp.html_table(["mask"], [["<code>GFP_KERNEL</code>"]], escape=False)
+    assert "<td style=\"text-align:right\"><code>GFP_KERNEL</code></td>" in raw
+    with pytest.raises(InvalidSizeError):
+        pp.html_table(["a", "b"], [[1]])
+    with pytest.raises(InvalidSizeError):
+        pp.html_table(["a"], [[1]], align="c")
+
+
+def test_buddyinfo_table_snapshot():
+    rows = read_buddyinfo(snapshot_dir())
+    t = pp.buddyinfo_table(rows)
+    # one header cell per order (11 on x86-64) plus the zone column; one body row per zone
+    assert t.count("<th style") == 12
+    assert t.count("<tr>") == len(rows) + 1
+    for r in rows:
+        assert f"{r.node}, {r.zone}" in t
+    with pytest.raises(InvalidSizeError):
+        pp.buddyinfo_table([])
+
+
 @pytest.mark.live
 def test_buddyinfo_figure_live():
     if not Path("/proc/buddyinfo").is_file() or not Path("/proc/zoneinfo").is_file():
@@ -341,6 +374,8 @@ def test_call_log_and_widget():
     log = wb.call_log(st, frames, len(frames) - 1)
     assert ">  17  caller gets PFN 6..7 (order 1) = D" in log
     assert "D=PFN 6 (order 1)" in log
+    # the log fits the book's column (its <pre> box shows about 70 characters)
+    assert max(len(line) for line in log.splitlines()) <= 68
     w = wb.buddy_widget(script=pb.DEMO_SCRIPT[:4])
     (zone_row, action_row, step_row, _msg, _out) = w.children
     order_dd, alloc_btn, free_dd, free_btn = action_row.children

@@ -8,7 +8,8 @@ Plain functions returning data (dataclasses, lists of rows) or matplotlib Figure
 * :func:`size_choices`: log-spaced request sizes 1 B ... 8 MiB for a selection slider.
 * :func:`max_order_history`: how ``MAX_ORDER``/``MAX_PAGE_ORDER`` was named per kernel version.
 * :func:`address_rows`: PFN, physical address and direct-map virtual address of page frames.
-* :func:`zone_rows`, :func:`zone_map_figure`, :func:`buddyinfo_figure`: a machine's zones.
+* :func:`zone_rows`, :func:`zone_map_figure`, :func:`buddyinfo_figure`, :func:`buddyinfo_table`: a machine's zones.
+* :func:`html_table`: the HTML tables every Part I chapter uses.
 """
 
 from __future__ import annotations
@@ -41,22 +42,40 @@ def fmt_bytes(n: int) -> str:
     return f"{n} B"
 
 
-def html_table(header: list[str], rows: list[list[object]], align: str = "") -> str:
-    """A small HTML table (cells are escaped; ``align`` is one ``l``/``r`` per column, default right).
+def html_table(header: list[str], rows: list[list[object]], align: str = "", *, caption: str = "",
+               escape: bool = True) -> str:
+    """A small HTML table (``align`` is one ``l``/``r`` per column, default right).
 
-    Notebook outputs are rendered as CommonMark by the book, which has no pipe tables, so chapters
-    display tables as HTML."""
+    Cells, headers and the optional ``caption`` are HTML-escaped unless ``escape=False`` (for cells
+    that carry their own markup, e.g. ``<code>``). Notebook outputs are rendered as CommonMark by the
+    book, which has no pipe tables, so chapters display tables as HTML."""
     import html  # noqa: PLC0415
 
     al = align or "r" * len(header)
     if len(al) != len(header) or any(len(r) != len(header) for r in rows):
         raise InvalidSizeError("html_table: every row needs one cell per header column")
+    if set(al) - {"l", "r"}:
+        raise InvalidSizeError(f"html_table: align must use only 'l' and 'r', got {align!r}")
+    esc = html.escape if escape else (lambda t: t)
     style = {"l": "text-align:left", "r": "text-align:right"}
-    head = "".join(f'<th style="{style[a]}">{html.escape(str(h))}</th>' for h, a in zip(header, al))
-    body = "".join("<tr>" + "".join(f'<td style="{style[a]}">{html.escape(str(c))}</td>' for c, a in zip(r, al))
+    head = "".join(f'<th style="{style[a]}">{esc(str(h))}</th>' for h, a in zip(header, al))
+    body = "".join("<tr>" + "".join(f'<td style="{style[a]}">{esc(str(c))}</td>' for c, a in zip(r, al))
                    + "</tr>" for r in rows)
-    return (f'<table class="table kmem-table" style="font-size:0.85em">'
+    cap = f"<caption>{esc(caption)}</caption>" if caption else ""
+    return (f'<table class="table kmem-table" style="font-size:0.85em">{cap}'
             f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+
+def buddyinfo_table(rows: list) -> str:
+    """/proc/buddyinfo rows (:func:`kmemlib.procfs.read_buddyinfo`) as a compact HTML table: one row
+    per zone, one column per order, the cells ``free_area[order].nr_free``. It shows the same numbers
+    as the file (``frag_show_print()``, mm/vmstat.c) but fits the book's column."""
+    if not rows:
+        raise InvalidSizeError("buddyinfo_table needs at least one row")
+    n_orders = len(rows[0].nr_free)
+    header = ["node, zone"] + [str(o) for o in range(n_orders)]
+    body = [[f"{r.node}, {r.zone}"] + list(r.nr_free) for r in rows]
+    return html_table(header, body, align="l" + "r" * n_orders)
 
 
 @dataclass(frozen=True)
@@ -289,25 +308,31 @@ def zone_map_figure(rows: list[ZoneRow], *, page_shift: int = PAGE_SHIFT, title:
 
     The x axis is physical address in GiB; ZONE_DMA is so small (16 MiB) that its label sits above it.
     """
-    fig = Figure(figsize=(7, 2.4 + 0.4 * len({r.node for r in rows})), layout="constrained")
-    ax = fig.subplots()
+    if not rows:
+        raise InvalidSizeError("zone_map_figure needs at least one zone")
     nodes = sorted({r.node for r in rows})
+    fig = Figure(figsize=(8, 2.6 + 1.4 * len(nodes)), layout="constrained")
+    ax = fig.subplots()
     colors = {"DMA": "C2", "DMA32": "C0", "Normal": "C1", "Movable": "C4", "HighMem": "C5"}
     gib = lambda pfn: (pfn << page_shift) / GiB  # noqa: E731
+    end = max(gib(r.end_pfn) for r in rows)
+    narrow_seen: dict[int, int] = {}
     for r in rows:
         y = nodes.index(r.node)
-        ax.add_patch(Rectangle((gib(r.start_pfn), y - 0.35), gib(r.end_pfn) - gib(r.start_pfn), 0.7,
+        ax.add_patch(Rectangle((gib(r.start_pfn), y - 0.3), gib(r.end_pfn) - gib(r.start_pfn), 0.6,
                                color=colors.get(r.name, "C7"), alpha=0.8))
         mid = (gib(r.start_pfn) + gib(r.end_pfn)) / 2
         text = (f"{r.name}\n{gib(r.managed):.2f} GiB managed\n{gib(r.free):.2f} GiB free")
-        if r.name == "DMA":
-            ax.annotate(text, (mid, y + 0.35), xytext=(4, 14), textcoords="offset points", fontsize=9,
-                        va="bottom", arrowprops={"arrowstyle": "->"})
+        if gib(r.end_pfn) - gib(r.start_pfn) < 0.2 * end:
+            # too narrow for its label: write it above the bar, narrow zones side by side
+            k = narrow_seen.get(y, 0)
+            narrow_seen[y] = k + 1
+            ax.annotate(text, (mid, y + 0.3), xytext=(4 + 115 * k, 12), textcoords="offset points", fontsize=9,
+                        va="bottom", ha="left", arrowprops={"arrowstyle": "->"})
         else:
             ax.text(mid, y, text, ha="center", va="center", fontsize=9)
-    end = max(gib(r.end_pfn) for r in rows)
     ax.set_xlim(0, end * 1.02)
-    ax.set_ylim(-0.6, len(nodes) - 0.4 + 0.9)
+    ax.set_ylim(-0.5, len(nodes) - 0.5 + 0.9)
     ax.set_yticks(range(len(nodes)), [f"node {n}" for n in nodes])
     ax.set_xlabel("physical address (GiB)")
     ax.set_title(title or "Zones by physical address range (spanned PFNs)")
@@ -339,6 +364,6 @@ def buddyinfo_figure(rows: list, *, page_shift: int = PAGE_SHIFT, title: str = "
     return fig
 
 
-__all__ = ["KiB", "MiB", "GiB", "fmt_bytes", "html_table", "OrderCost", "order_cost", "order_cost_text", "size_choices",
+__all__ = ["KiB", "MiB", "GiB", "fmt_bytes", "html_table", "buddyinfo_table", "OrderCost", "order_cost", "order_cost_text", "size_choices",
            "order_sweep", "sweep_sizes", "waste_sweep_figure", "order_cost_figure", "max_order_history",
            "AddressRow", "address_rows", "ZoneRow", "zone_rows", "zone_map_figure", "buddyinfo_figure"]

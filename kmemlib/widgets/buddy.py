@@ -36,13 +36,13 @@ def call_log(stepper: BuddyStepper, frames: list[Frame], step: int) -> str:
         for g in frames:
             if g.op == f.op:
                 mark = "> " if g.index == step else "  "
-                lines.append(textwrap.fill(g.caption, 72, initial_indent=f"{mark}{g.index:3d}  ",
+                lines.append(textwrap.fill(g.caption, 66, initial_indent=f"{mark}{g.index:3d}  ",
                                            subsequent_indent=" " * 7))
     lines.append("")
     lines.append(f.buddyinfo)
     live = stepper.live()
     lines.append(textwrap.fill("live allocations: " + (", ".join(f"{n}=PFN {p} (order {o})"
-                                                                   for n, (p, o) in live.items()) or "none"), 72))
+                                                                   for n, (p, o) in live.items()) or "none"), 66))
     return "\n".join(lines)
 
 
@@ -59,7 +59,7 @@ def buddy_widget(nr_pages: int = 64, max_page_order: int = 5, script: tuple | li
     order_dd = widgets.Dropdown(options=list(range(max_page_order + 1)), value=0, description="order",
                                 layout=widgets.Layout(width="150px"))
     alloc_btn = widgets.Button(description="alloc_pages", button_style="primary")
-    free_dd = widgets.Dropdown(options=[], description="block", layout=widgets.Layout(width="170px"))
+    free_dd = widgets.Dropdown(options=[], description="block", layout=widgets.Layout(width="230px"))
     free_btn = widgets.Button(description="__free_pages", button_style="success")
     back_btn = widgets.Button(description="undo last call", icon="undo")
     reset_btn = widgets.Button(description="reset")
