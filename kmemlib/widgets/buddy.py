@@ -59,7 +59,7 @@ def buddy_widget(nr_pages: int = 64, max_page_order: int = 5, script: tuple | li
     order_dd = widgets.Dropdown(options=list(range(max_page_order + 1)), value=0, description="order",
                                 layout=widgets.Layout(width="150px"))
     alloc_btn = widgets.Button(description="alloc_pages", button_style="primary")
-    free_dd = widgets.Dropdown(options=[], description="block", layout=widgets.Layout(width="230px"))
+    free_dd = widgets.Dropdown(options=[], description="block", layout=widgets.Layout(width="200px"))
     free_btn = widgets.Button(description="__free_pages", button_style="success")
     back_btn = widgets.Button(description="undo last call", icon="undo")
     reset_btn = widgets.Button(description="reset")
@@ -86,7 +86,7 @@ def buddy_widget(nr_pages: int = 64, max_page_order: int = 5, script: tuple | li
         fr = frames()
         live = st.live()
         keep = free_dd.value
-        free_dd.options = [(f"{n} (PFN {p}, order {o})", n) for n, (p, o) in live.items()]
+        free_dd.options = [(f"{n}: PFN {p}, o{o}", n) for n, (p, o) in live.items()]
         if live:        # ipywidgets 8 leaves the selection empty when options change
             free_dd.value = keep if keep in live else next(iter(live))
         order_dd.options = list(range(st.max_page_order + 1))
