@@ -132,7 +132,7 @@ def html_table(headers: list[str], rows: list[list[object]], *, align: str = "ri
         return f"<{tag} style='text-align:{align}{nowrap}'>{html.escape(str(v))}</{tag}>"
     head = "".join(cell("th", h, i) for i, h in enumerate(headers))
     body = "".join("<tr>" + "".join(cell("td", c, i) for i, c in enumerate(r)) + "</tr>" for r in rows)
-    return f"<table style='font-size:90%'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<table style='font-size:85%'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def loop_table_html(rows: list[LoopRow]) -> str:

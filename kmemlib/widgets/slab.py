@@ -41,9 +41,9 @@ def table_html(rows: list[dict[str, object]], *, caption: str | None = None) -> 
     def cell(v: object) -> str:
         align = "right" if isinstance(v, (int, float)) and not isinstance(v, bool) else "left"
         text = "yes" if v is True else "no" if v is False else "" if v is None else str(v)
-        return f"<td style='text-align:{align};padding:0 0.4em'>{html.escape(text)}</td>"
+        return f"<td style='text-align:{align};padding:0 0.3em'>{html.escape(text)}</td>"
     body = "".join("<tr>" + "".join(cell(r.get(k)) for k in keys) + "</tr>" for r in rows)
-    return f"<table style='font-size:0.85em'>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    return f"<table style='font-size:0.8em'>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def show_custom_cache(object_size: int = 100, align: int = 0, **options: bool) -> None:
