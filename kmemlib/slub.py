@@ -558,7 +558,7 @@ class Slab:
     ``base + i * size``; its object at ``base + i * size + red_left_pad``.
     """
 
-    __slots__ = ("cache", "pfn", "order", "base", "objects", "inuse", "freelist", "requested")
+    __slots__ = ("cache", "pfn", "order", "base", "objects", "inuse", "freelist", "requested", "obj0")
 
     def __init__(self, cache: "KmemCache", pfn: int, order: int, objects: int, page_shift: int) -> None:
         self.cache = cache
@@ -569,6 +569,7 @@ class Slab:
         self.inuse = 0
         self.freelist = list(range(objects - 1, -1, -1))
         self.requested = 0
+        self.obj0 = self.base + cache.red_left_pad   # object 0 (slot 0 + left red zone)
 
     @property
     def nr_free(self) -> int:
@@ -635,7 +636,18 @@ class KmemCache:
         self.inuse_objects = 0
         self.requested_bytes = 0
         self.slab_pages = 0
-        self.stat = {"alloc": 0, "free": 0, "alloc_slab": 0, "free_slab": 0, "order_fallback": 0}
+        self.nr_frees = 0                       # objects freed since creation (stat "free")
+        self._slab_stat = {"alloc_slab": 0, "free_slab": 0, "order_fallback": 0}
+
+    @property
+    def stat(self) -> dict[str, int]:
+        """Event counters like ``/sys/kernel/slab/<cache>/{alloc,free}_*`` with CONFIG_SLUB_STATS:
+        ``alloc``, ``free``, ``alloc_slab``, ``free_slab``, ``order_fallback`` (a fresh dict).
+
+        Every allocated object is either live or was freed, so ``alloc`` is ``free + inuse_objects``
+        (a cache is destroyed only when empty); only frees are counted on the hot path.
+        """
+        return {"alloc": self.nr_frees + self.inuse_objects, "free": self.nr_frees, **self._slab_stat}
 
     @property
     def ksize(self) -> int:
@@ -764,6 +776,8 @@ def _default_zone(page_shift: int, max_page_order: int):
 
 
 _LARGE = object()   # marker in the live table for page-allocator kmallocs
+_KMALLOC_TABLE_MAX = 1 << 14
+"""Largest size served through the precomputed size -> kmalloc index table (bigger: ``fls``)."""
 
 
 class SlubAllocator:
@@ -803,6 +817,14 @@ class SlubAllocator:
         self._large_count = 0
         self._gfp_type: dict[int, int] = {}
         self._size_index = _km.kmalloc_size_index_table(params.kmalloc_min_size)
+        # Hot-path lookup tables (kmalloc_slab() precomputed): size -> kmalloc index for every size
+        # up to min(KMALLOC_MAX_CACHE_SIZE, _KMALLOC_TABLE_MAX), and validated gfp -> the
+        # kmalloc_caches[] row of its effective type (the row list itself, so it stays current).
+        self._kmalloc_tab_max = min(self.kmalloc_max_cache_size, _KMALLOC_TABLE_MAX)
+        si = self._size_index
+        self._kmalloc_idx: list[int] = [0] + [si[(n - 1) >> 3] if n <= 192 else (n - 1).bit_length()
+                                              for n in range(1, self._kmalloc_tab_max + 1)]
+        self._gfp_row: dict[int, list] = {}
         self.kmalloc_caches: list[list[KmemCache | None]] = [
             [None] * (params.page_shift + 2) for _ in range(_km.NR_KMALLOC_TYPES)]
         if boot_caches:
@@ -953,13 +975,13 @@ class SlubAllocator:
             pfn = self.zone.alloc_pages(order, flags)
             if pfn is None:
                 return None
-            s.stat["order_fallback"] += 1
+            s._slab_stat["order_fallback"] += 1
         slab = Slab(s, pfn, order, objects, self.page_shift)
         s.slabs[pfn] = slab
         s.nr_slabs += 1
         s.total_objects += objects
         s.slab_pages += 1 << order
-        s.stat["alloc_slab"] += 1
+        s._slab_stat["alloc_slab"] += 1
         return slab
 
     def _discard_slab(self, s: KmemCache, slab: Slab) -> None:
@@ -971,7 +993,7 @@ class SlubAllocator:
         s.nr_slabs -= 1
         s.total_objects -= slab.objects
         s.slab_pages -= 1 << slab.order
-        s.stat["free_slab"] += 1
+        s._slab_stat["free_slab"] += 1
         self.zone.free_pages(slab.pfn, slab.order)
 
     def _refill(self, s: KmemCache, gfp: int) -> Slab | None:
@@ -998,8 +1020,7 @@ class SlubAllocator:
         slab.requested += requested
         s.inuse_objects += 1
         s.requested_bytes += requested
-        s.stat["alloc"] += 1
-        addr = slab.base + idx * s.size + s.red_left_pad
+        addr = slab.obj0 + idx * s.size
         self._live[addr] = (slab, requested, caller)
         return addr
 
@@ -1029,12 +1050,43 @@ class SlubAllocator:
         """``kmalloc()`` (``__do_kmalloc_node``): 0 → ZERO_SIZE_PTR; up to KMALLOC_MAX_CACHE_SIZE from the
         ``kmalloc_slab()`` cache of ``kmalloc_type(gfp)``; up to KMALLOC_MAX_SIZE from the zone with
         ``get_order(size)`` (``___kmalloc_large_node``); larger → None. OOM → None."""
+        # Fast path (slab_alloc_node's lockless path): a GFP value already validated, a size with a
+        # precomputed cache index, an object on the CPU slab or on the head of the partial list.
+        if type(size) is int and type(gfp) is int and 0 < size <= self._kmalloc_tab_max:
+            try:
+                row = self._gfp_row[gfp]
+            except KeyError:
+                row = None
+            if row is not None:
+                s = row[self._kmalloc_idx[size]]
+                slab = s.cpu_slab
+                if slab is None or not slab.freelist:
+                    partial = s.partial
+                    if not partial:
+                        return self._slab_alloc(s, gfp, size, caller)
+                    slab = next(iter(partial))      # ___slab_alloc: get_partial() takes the head
+                    del partial[slab]
+                    s.cpu_slab = slab
+                idx = slab.freelist.pop()
+                slab.inuse += 1
+                slab.requested += size
+                s.inuse_objects += 1
+                s.requested_bytes += size
+                addr = slab.obj0 + idx * s.size
+                self._live[addr] = (slab, size, caller)
+                return addr
+        return self._kmalloc_slow(size, gfp, caller)
+
+    def _kmalloc_slow(self, size: int, gfp: int, caller: str | None) -> int | None:
+        """:meth:`kmalloc` with full validation; records validated GFP values for the fast path."""
         if type(size) is not int or size < 0 or size >= 1 << 64:
             _km._check_size(size)
             raise InvalidSizeError(f"kmalloc size {size!r} is not a valid size_t")
         t = self._gfp_type.get(gfp) if type(gfp) is int else None
         if t is None:
             t = self._kmalloc_type(gfp)
+        if type(gfp) is int:
+            self._gfp_row[gfp] = self.kmalloc_caches[t]
         if size <= self.kmalloc_max_cache_size:
             if size == 0:
                 return _km.ZERO_SIZE_PTR
@@ -1127,8 +1179,8 @@ class SlubAllocator:
         (``slab_free``), large kmallocs to the zone. Raises :class:`DoubleFreeError` /
         :class:`BadFreeError` for objects already free or never allocated."""
         try:
-            e = self._live.pop(addr, None)
-        except TypeError:                       # unhashable: certainly not a pointer
+            e = self._live.pop(addr)
+        except (KeyError, TypeError):           # not live, or unhashable: certainly not a pointer
             e = None
         if e is None:
             if addr is None or addr == 0 or addr == _km.ZERO_SIZE_PTR:
@@ -1143,7 +1195,25 @@ class SlubAllocator:
             self._large_count -= 1
             self._freed_large.add(addr)
             return
-        self._free_to_slab(slab, addr, e[1])
+        # __slab_free(), inlined (same steps as _free_to_slab)
+        requested = e[1]
+        s = slab.cache
+        slab.freelist.append((addr - slab.base) // s.size)
+        inuse = slab.inuse = slab.inuse - 1
+        slab.requested -= requested
+        s.inuse_objects -= 1
+        s.requested_bytes -= requested
+        s.nr_frees += 1
+        if slab is s.cpu_slab:
+            return
+        if inuse == 0:
+            partial = s.partial
+            if len(partial) - (slab in partial) >= s.min_partial:
+                self._discard_slab(s, slab)
+            elif slab not in partial:
+                partial[slab] = None
+        elif inuse == slab.objects - 1:          # was full: add_partial(..., DEACTIVATE_TO_TAIL)
+            s.partial[slab] = None
 
     def _free_to_slab(self, slab: Slab, addr: int, requested: int) -> None:
         """``__slab_free()`` for the model's lists."""
@@ -1153,7 +1223,7 @@ class SlubAllocator:
         slab.requested -= requested
         s.inuse_objects -= 1
         s.requested_bytes -= requested
-        s.stat["free"] += 1
+        s.nr_frees += 1
         if slab is s.cpu_slab:
             return
         if slab.inuse == 0:
