@@ -558,7 +558,7 @@ class Slab:
     ``base + i * size``; its object at ``base + i * size + red_left_pad``.
     """
 
-    __slots__ = ("cache", "pfn", "order", "base", "objects", "inuse", "freelist", "requested", "obj0")
+    __slots__ = ("cache", "pfn", "order", "base", "objects", "freelist", "requested", "obj0")
 
     def __init__(self, cache: "KmemCache", pfn: int, order: int, objects: int, page_shift: int) -> None:
         self.cache = cache
@@ -566,14 +566,18 @@ class Slab:
         self.order = order
         self.base = pfn_to_virt(pfn, page_shift)
         self.objects = objects
-        self.inuse = 0
         self.freelist = list(range(objects - 1, -1, -1))
         self.requested = 0
         self.obj0 = self.base + cache.red_left_pad   # object 0 (slot 0 + left red zone)
 
     @property
+    def inuse(self) -> int:
+        """Allocated objects (``slab->inuse``): every slot not on the freelist."""
+        return self.objects - len(self.freelist)
+
+    @property
     def nr_free(self) -> int:
-        return self.objects - self.inuse
+        return len(self.freelist)
 
     @property
     def slab_bytes(self) -> int:
@@ -633,11 +637,19 @@ class KmemCache:
         self.slabs: dict[int, Slab] = {}        # head pfn -> slab
         self.nr_slabs = 0
         self.total_objects = 0
-        self.inuse_objects = 0
-        self.requested_bytes = 0
         self.slab_pages = 0
         self.nr_frees = 0                       # objects freed since creation (stat "free")
         self._slab_stat = {"alloc_slab": 0, "free_slab": 0, "order_fallback": 0}
+
+    @property
+    def inuse_objects(self) -> int:
+        """Allocated objects in all slabs of the cache (summed from the slabs when read)."""
+        return self.total_objects - sum(len(sl.freelist) for sl in self.slabs.values())
+
+    @property
+    def requested_bytes(self) -> int:
+        """Bytes the live objects of this cache were requested with (summed from the slabs)."""
+        return sum(sl.requested for sl in self.slabs.values())
 
     @property
     def stat(self) -> dict[str, int]:
@@ -1016,10 +1028,7 @@ class SlubAllocator:
             if slab is None:
                 return None
         idx = slab.freelist.pop()
-        slab.inuse += 1
         slab.requested += requested
-        s.inuse_objects += 1
-        s.requested_bytes += requested
         addr = slab.obj0 + idx * s.size
         self._live[addr] = (slab, requested, caller)
         return addr
@@ -1068,10 +1077,7 @@ class SlubAllocator:
                     del partial[slab]
                     s.cpu_slab = slab
                 idx = slab.freelist.pop()
-                slab.inuse += 1
                 slab.requested += size
-                s.inuse_objects += 1
-                s.requested_bytes += size
                 addr = slab.obj0 + idx * s.size
                 self._live[addr] = (slab, size, caller)
                 return addr
@@ -1171,7 +1177,6 @@ class SlubAllocator:
         else:
             slab = e[0]
             slab.requested += new_size - e[1]
-            slab.cache.requested_bytes += new_size - e[1]
             self._live[addr] = (slab, new_size, e[2])
 
     def kfree(self, addr: int | None) -> None:
@@ -1196,33 +1201,28 @@ class SlubAllocator:
             self._freed_large.add(addr)
             return
         # __slab_free(), inlined (same steps as _free_to_slab)
-        requested = e[1]
         s = slab.cache
-        slab.freelist.append((addr - slab.base) // s.size)
-        inuse = slab.inuse = slab.inuse - 1
-        slab.requested -= requested
-        s.inuse_objects -= 1
-        s.requested_bytes -= requested
+        freelist = slab.freelist
+        freelist.append((addr - slab.base) // s.size)
+        slab.requested -= e[1]
         s.nr_frees += 1
         if slab is s.cpu_slab:
             return
-        if inuse == 0:
+        nr_free = len(freelist)
+        if nr_free == slab.objects:              # now empty
             partial = s.partial
             if len(partial) - (slab in partial) >= s.min_partial:
                 self._discard_slab(s, slab)
             elif slab not in partial:
                 partial[slab] = None
-        elif inuse == slab.objects - 1:          # was full: add_partial(..., DEACTIVATE_TO_TAIL)
+        elif nr_free == 1:                       # was full: add_partial(..., DEACTIVATE_TO_TAIL)
             s.partial[slab] = None
 
     def _free_to_slab(self, slab: Slab, addr: int, requested: int) -> None:
         """``__slab_free()`` for the model's lists."""
         s = slab.cache
         slab.freelist.append((addr - slab.base) // s.size)
-        slab.inuse -= 1
         slab.requested -= requested
-        s.inuse_objects -= 1
-        s.requested_bytes -= requested
         s.nr_frees += 1
         if slab is s.cpu_slab:
             return
@@ -1313,13 +1313,14 @@ class SlubAllocator:
         slab_bytes = s.slab_pages << self.page_shift
         ks = s.ksize
         tail = sum(sl.tail_waste for sl in s.slabs.values())
-        used = s.inuse_objects * s.object_size
+        inuse, requested = s.inuse_objects, s.requested_bytes   # each sums over the slabs
+        used = inuse * s.object_size
         return CacheStats(
             name=s.name, object_size=s.object_size, slab_size=s.size, objs_per_slab=s.objects, order=s.order,
             nr_slabs=s.nr_slabs, slab_pages=s.slab_pages, slab_bytes=slab_bytes, objects_total=s.total_objects,
-            objects_inuse=s.inuse_objects, requested_bytes=s.requested_bytes, allocated_bytes=s.inuse_objects * ks,
-            request_waste=s.inuse_objects * ks - s.requested_bytes, slot_overhead=s.inuse_objects * (s.size - ks),
-            free_slot_bytes=(s.total_objects - s.inuse_objects) * s.size, tail_waste=tail,
+            objects_inuse=inuse, requested_bytes=requested, allocated_bytes=inuse * ks,
+            request_waste=inuse * ks - requested, slot_overhead=inuse * (s.size - ks),
+            free_slot_bytes=(s.total_objects - inuse) * s.size, tail_waste=tail,
             efficiency=100.0 * used / slab_bytes if slab_bytes else 0.0, loss=slab_bytes - used)
 
     def slab_stats(self, s: KmemCache) -> list[SlabStats]:
@@ -1336,10 +1337,11 @@ class SlubAllocator:
         """Whole-allocator totals."""
         nr_slabs = sum(s.nr_slabs for s in self.slab_caches)
         pages = sum(s.slab_pages for s in self.slab_caches)
-        inuse = sum(s.inuse_objects for s in self.slab_caches)
+        per_cache = [(s.inuse_objects, s.ksize) for s in self.slab_caches if s.nr_slabs]
+        inuse = sum(n for n, _ in per_cache)
         total = sum(s.total_objects for s in self.slab_caches)
-        req = sum(s.requested_bytes for s in self.slab_caches)
-        alloc = sum(s.inuse_objects * s.ksize for s in self.slab_caches)
+        req = sum(s.requested_bytes for s in self.slab_caches if s.nr_slabs)
+        alloc = sum(n * ks for n, ks in per_cache)
         large_bytes = self._large_pages << self.page_shift
         return Totals(len(self.slab_caches), nr_slabs, pages, pages << self.page_shift, inuse, total, req, alloc,
                       self._large_count, self._large_pages, self._large_requested, req + self._large_requested,
