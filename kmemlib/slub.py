@@ -555,7 +555,8 @@ class Slab:
     ``freelist`` holds free slot indices as a stack (the last entry is the next object handed
     out, so a freed object is reused first, like SLUB's LIFO freelist; the initial order is
     sequential, i.e. SLAB_FREELIST_RANDOM is not modelled). Slot ``i`` starts at
-    ``base + i * size``; its object at ``base + i * size + red_left_pad``.
+    ``base + i * size``; its object at ``base + i * size + red_left_pad`` (``obj0 + i * size``).
+    ``inuse`` is derived from the freelist, so the two can never disagree.
     """
 
     __slots__ = ("cache", "pfn", "order", "base", "objects", "freelist", "requested", "obj0")
