@@ -14,6 +14,7 @@ algorithm, cache line size, struct track size) live in :class:`SlubParams`.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable, Iterable
 
@@ -793,6 +794,14 @@ _KMALLOC_TABLE_MAX = 1 << 14
 """Largest size served through the precomputed size -> kmalloc index table (bigger: ``fls``)."""
 
 
+@functools.lru_cache(maxsize=None)
+def _kmalloc_index_by_size(kmalloc_min_size: int, max_size: int) -> tuple[int, ...]:
+    """``kmalloc_slab()``'s cache index for every size ``0..max_size`` (entry 0 unused):
+    ``kmalloc_size_index[(size-1)/8]`` up to 192 bytes, ``fls(size-1)`` above. Shared, immutable."""
+    si = _km.kmalloc_size_index_table(kmalloc_min_size)
+    return (0,) + tuple(si[(n - 1) >> 3] if n <= 192 else (n - 1).bit_length() for n in range(1, max_size + 1))
+
+
 class SlubAllocator:
     """All slab caches of one modelled kernel, with kmalloc on top (mm/slub.c, mm/slab_common.c).
 
@@ -834,9 +843,7 @@ class SlubAllocator:
         # up to min(KMALLOC_MAX_CACHE_SIZE, _KMALLOC_TABLE_MAX), and validated gfp -> the
         # kmalloc_caches[] row of its effective type (the row list itself, so it stays current).
         self._kmalloc_tab_max = min(self.kmalloc_max_cache_size, _KMALLOC_TABLE_MAX)
-        si = self._size_index
-        self._kmalloc_idx: list[int] = [0] + [si[(n - 1) >> 3] if n <= 192 else (n - 1).bit_length()
-                                              for n in range(1, self._kmalloc_tab_max + 1)]
+        self._kmalloc_idx = _kmalloc_index_by_size(params.kmalloc_min_size, self._kmalloc_tab_max)
         self._gfp_row: dict[int, list] = {}
         self.kmalloc_caches: list[list[KmemCache | None]] = [
             [None] * (params.page_shift + 2) for _ in range(_km.NR_KMALLOC_TYPES)]

@@ -26,21 +26,21 @@ GFPS = [G.GFP_KERNEL, G.GFP_KERNEL_ACCOUNT, G.GFP_DMA, G.GFP_KERNEL | G.__GFP_RE
         G.GFP_KERNEL | G.__GFP_NO_OBJ_EXT, G.GFP_KERNEL | G.__GFP_ZERO]
 
 
-def _size(rng: random.Random) -> int:
+def _size(rng: random.Random, max_cache: int = K.KMALLOC_MAX_CACHE_SIZE) -> int:
     r = rng.random()
     if r < 0.6:
         return rng.randint(1, 256)
     if r < 0.9:
         return rng.randint(257, 2048)
     if r < 0.99:
-        return rng.randint(2049, K.KMALLOC_MAX_CACHE_SIZE)
-    return rng.randint(K.KMALLOC_MAX_CACHE_SIZE + 1, 65536)
+        return rng.randint(2049, max_cache)
+    return rng.randint(max_cache + 1, 2 * max_cache + 65536)
 
 
 def _cache_for(b: S.SlubAllocator, size: int, gfp: int) -> S.KmemCache:
     """kmalloc_slab() worked from the kmalloc module, not from the allocator's lookup tables."""
     type_ = K.kmalloc_effective_type(K.kmalloc_type(gfp))
-    name = K.kmalloc_cache_name(K.kmalloc_index(size), type_)
+    name = K.kmalloc_cache_name(K.kmalloc_index(size, b.params.kmalloc_min_size), type_)
     return b.find_cache(name)
 
 
@@ -77,25 +77,31 @@ def _check_totals(a: S.SlubAllocator, per_cache_allocs: Counter, per_cache_frees
                 assert (sl in s.partial) == (sl.inuse < sl.objects)
 
 
-@pytest.mark.parametrize("seed,nr_ops,window,zone_pages", [
-    (1, 6000, 1, 1 << 14),
-    (2, 8000, 300, 1 << 14),
-    (3, 12000, 5000, 1 << 14),
-    (4, 6000, 3000, 1024),       # the zone runs out: order fallback and None results
+@pytest.mark.parametrize("seed,nr_ops,window,zone_pages,params", [
+    (1, 6000, 1, 1 << 14, {}),
+    (2, 8000, 300, 1 << 14, {}),
+    (3, 12000, 5000, 1 << 14, {}),
+    (4, 6000, 3000, 1024, {}),                      # the zone runs out: order fallback and None results
+    (5, 4000, 500, 1 << 12, {"kmalloc_min_size": 64}),
+    (6, 3000, 400, 1 << 11, {"page_shift": 16}),    # KMALLOC_MAX_CACHE_SIZE 128 KiB: beyond the size table
 ])
-def test_kmalloc_matches_kmem_cache_alloc_of_the_looked_up_cache(seed, nr_ops, window, zone_pages):
+def test_kmalloc_matches_kmem_cache_alloc_of_the_looked_up_cache(seed, nr_ops, window, zone_pages, params):
     rng = random.Random(seed)
-    a = S.SlubAllocator(Zone(zone_pages, log_events=False))
-    b = S.SlubAllocator(Zone(zone_pages, log_events=False))
+    p = S.SlubParams(**params)
+
+    def new():
+        return S.SlubAllocator(Zone(zone_pages, page_shift=p.page_shift, log_events=False), params=p)
+    a, b = new(), new()
+    max_cache = a.kmalloc_max_cache_size
     live: list[int] = []
     allocs: Counter = Counter()
     frees: Counter = Counter()
     nones = 0
     for i in range(nr_ops):
-        size, gfp = _size(rng), rng.choice(GFPS)
+        size, gfp = _size(rng, max_cache), rng.choice(GFPS)
         caller = rng.choice([None, "drv_probe", "net_rx"])
         pa = a.kmalloc(size, gfp, caller=caller)
-        if size <= K.KMALLOC_MAX_CACHE_SIZE:
+        if size <= max_cache:
             c = _cache_for(b, size, gfp)
             pb = b.kmem_cache_alloc(c, gfp, caller=caller, requested=size)
             if pb is not None:
@@ -189,3 +195,13 @@ def test_lifo_reuse_and_partial_head_like_slub():
     assert a.kmalloc(4096) == first[5]       # CPU slab full again: partial head, last freed first
     assert s.cpu_slab is s1 and not s.partial
     assert a.kmalloc(4096) == first[3]
+
+
+@pytest.mark.parametrize("min_size", [8, 16, 32, 64, 128])
+def test_size_table_is_kmalloc_slab(min_size):
+    """The precomputed size -> index table equals kmalloc_slab()'s rule for every size it covers."""
+    a = S.SlubAllocator(Zone(256, log_events=False), params=S.SlubParams(kmalloc_min_size=min_size),
+                        create_kmalloc_caches=False, boot_caches=False)
+    table = a._kmalloc_idx
+    assert len(table) == a.kmalloc_max_cache_size + 1
+    assert all(table[n] == K.kmalloc_slab_index(n, min_size) for n in range(1, len(table)))
