@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
+from .tables import html_table  # noqa: F401 - the chapters import it from here too
 from ..errors import InvalidSizeError
 from ..pages import MAX_PAGE_ORDER, PAGE_SHIFT, get_order, max_order_naming, pfn_to_virt
 
@@ -40,30 +41,6 @@ def fmt_bytes(n: int) -> str:
             value = n / unit
             return f"{value:g} {name}"
     return f"{n} B"
-
-
-def html_table(header: list[str], rows: list[list[object]], align: str = "", *, caption: str = "",
-               escape: bool = True) -> str:
-    """A small HTML table (``align`` is one ``l``/``r`` per column, default right).
-
-    Cells, headers and the optional ``caption`` are HTML-escaped unless ``escape=False`` (for cells
-    that carry their own markup, e.g. ``<code>``). Notebook outputs are rendered as CommonMark by the
-    book, which has no pipe tables, so chapters display tables as HTML."""
-    import html  # noqa: PLC0415
-
-    al = align or "r" * len(header)
-    if len(al) != len(header) or any(len(r) != len(header) for r in rows):
-        raise InvalidSizeError("html_table: every row needs one cell per header column")
-    if set(al) - {"l", "r"}:
-        raise InvalidSizeError(f"html_table: align must use only 'l' and 'r', got {align!r}")
-    esc = html.escape if escape else (lambda t: t)
-    style = {"l": "text-align:left", "r": "text-align:right"}
-    head = "".join(f'<th style="{style[a]}">{esc(str(h))}</th>' for h, a in zip(header, al))
-    body = "".join("<tr>" + "".join(f'<td style="{style[a]}">{esc(str(c))}</td>' for c, a in zip(r, al))
-                   + "</tr>" for r in rows)
-    cap = f"<caption>{esc(caption)}</caption>" if caption else ""
-    return (f'<table class="table kmem-table" style="font-size:0.85em">{cap}'
-            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
 
 
 def buddyinfo_table(rows: list) -> str:

@@ -9,10 +9,11 @@ import html
 
 from .. import gfp as _gfp
 from .. import kmalloc as _km
-from ..errors import InvalidFlagsError
+from ..errors import InvalidFlagsError, InvalidSizeError
 from ..kmalloc_waste import kmalloc_type_row
 from ..module_loop import DEFAULT_STEP, LoopRow, module_loop
 from ..pages import get_order
+from ..plots.tables import html_table as _table
 
 GFP_CHOICES: dict[str, int] = {
     "GFP_KERNEL": _gfp.GFP_KERNEL,
@@ -123,16 +124,11 @@ def kmalloc_type_picker(size: int = 100):
 
 
 def html_table(headers: list[str], rows: list[list[object]], *, align: str = "right") -> str:
-    """A plain HTML table (cells escaped) for the chapters' static tables; data cells of every column
-    but the last never wrap."""
-    last = len(headers) - 1
-
-    def cell(tag: str, v: object, i: int) -> str:
-        nowrap = ";white-space:nowrap" if tag == "td" and i < last else ""
-        return f"<{tag} style='text-align:{align}{nowrap}'>{html.escape(str(v))}</{tag}>"
-    head = "".join(cell("th", h, i) for i, h in enumerate(headers))
-    body = "".join("<tr>" + "".join(cell("td", c, i) for i, c in enumerate(r)) + "</tr>" for r in rows)
-    return f"<table style='font-size:85%'><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    """The book's HTML table (:func:`kmemlib.plots.tables.html_table`), every column aligned the same
+    way; data cells of every column but the last never wrap."""
+    if align not in ("left", "right"):
+        raise InvalidSizeError(f"html_table: align must be 'left' or 'right', got {align!r}")
+    return _table(headers, rows, align[0] * len(headers), nowrap=True)
 
 
 def loop_table_html(rows: list[LoopRow]) -> str:

@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 from IPython.display import HTML, display
 
 from ..plots.slab import cache_layout_figure
+from ..plots.tables import dict_table
 from ..slab_design import CacheSummary, design_cache, summarize
 
 ALIGN_CHOICES: tuple[int, ...] = (0, 8, 16, 32, 64, 128, 256)
@@ -31,19 +32,8 @@ def summary_html(s: CacheSummary) -> str:
 
 
 def table_html(rows: list[dict[str, object]], *, caption: str | None = None) -> str:
-    """A plain HTML table of dict rows (keys of the first row are the header); numbers right-aligned."""
-    if not rows:
-        return "<p><i>(no rows)</i></p>"
-    keys = list(rows[0])
-    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
-    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in keys)
-
-    def cell(v: object) -> str:
-        align = "right" if isinstance(v, (int, float)) and not isinstance(v, bool) else "left"
-        text = "yes" if v is True else "no" if v is False else "" if v is None else str(v)
-        return f"<td style='text-align:{align};padding:0 0.3em'>{html.escape(text)}</td>"
-    body = "".join("<tr>" + "".join(cell(r.get(k)) for k in keys) + "</tr>" for r in rows)
-    return f"<table style='font-size:0.8em'>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    """Dict rows as the book's HTML table (:func:`kmemlib.plots.tables.dict_table`)."""
+    return dict_table(rows, caption=caption)
 
 
 def show_custom_cache(object_size: int = 100, align: int = 0, **options: bool) -> None:

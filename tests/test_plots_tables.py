@@ -1,0 +1,32 @@
+"""The one HTML-table builder every chapter uses."""
+
+import pytest
+
+from kmemlib.errors import InvalidSizeError
+from kmemlib.plots.tables import dict_table, html_table
+from kmemlib.widgets.kmalloc import html_table as kmalloc_table
+from kmemlib.widgets.slab import table_html
+
+
+def test_nowrap_applies_to_all_data_columns_but_the_last():
+    t = html_table(["a", "b", "c"], [[1, 2, 3]], "lrr", nowrap=True)
+    assert t.count("white-space:nowrap") == 2
+    assert '<td style="text-align:right">3</td>' in t
+
+
+def test_dict_table_aligns_numeric_columns_right_and_spells_booleans():
+    t = dict_table([{"name": "kmalloc-8", "size": 8, "merged": True, "ctor": None}], caption="c")
+    assert '<th style="text-align:left">name</th><th style="text-align:right">size</th>' in t
+    assert ">yes</td>" in t and '<td style="text-align:left"></td>' in t
+    assert "<caption>c</caption>" in t
+    assert "no rows" in dict_table([])
+
+
+def test_chapter_helpers_delegate_to_one_style():
+    rows = [[1, "x"]]
+    assert 'class="table kmem-table"' in kmalloc_table(["n", "s"], rows)
+    assert 'class="table kmem-table"' in table_html([{"n": 1}])
+    with pytest.raises(InvalidSizeError):
+        kmalloc_table(["n"], [[1]], align="center")
+    with pytest.raises(InvalidSizeError):
+        html_table(["a", "b"], [[1]])
