@@ -242,12 +242,18 @@ def kvmalloc_cost(size: int, *, can_block: bool = True, max_free_order: int | No
         return ApiCost("kvmalloc", size, False, "fails: vmalloc cannot be used without __GFP_DIRECT_RECLAIM")
     if size > INT_MAX:
         return ApiCost("kvmalloc", size, False, "fails: size > INT_MAX")
-    vm = vmalloc_cost(size, huge=huge_vmap, nr_online_nodes=nr_online_nodes)
+    # A huge mapping needs order-(PMD_SHIFT - PAGE_SHIFT) blocks; without them the `fail:` path of
+    # __vmalloc_node_range_noprof() retries the whole area with PAGE_SIZE pages.
+    huge_blocks = max_free_order is None or max_free_order >= PMD_SHIFT - PAGE_SHIFT
+    vm = vmalloc_cost(size, huge=huge_vmap and huge_blocks, nr_online_nodes=nr_online_nodes)
     why = km.via.replace("fails: ", "")
+    notes: tuple[str, ...] = (f"kmalloc failed ({why})",)
+    if huge_vmap and not huge_blocks and size // nr_online_nodes >= PMD_SIZE:
+        notes += (f"no free order-{PMD_SHIFT - PAGE_SHIFT} block for a 2 MiB mapping: "
+                  f"vmalloc retries with {PAGE_SIZE}-byte pages",)
     return ApiCost("kvmalloc", size, True, f"vmalloc fallback ({vm.via.removeprefix('vmalloc: ')})",
                    vm.data_bytes, vm.metadata_bytes, vm.va_bytes, contiguous=False, atomic_ok=False,
-                   order=None, pte_pages=vm.pte_pages, notes=(f"kmalloc failed ({why})",) + vm.notes,
-                   parts=vm.parts)
+                   order=None, pte_pages=vm.pte_pages, notes=notes + vm.notes, parts=vm.parts)
 
 
 def api_costs(size: int, *, atomic: bool = False, max_free_order: int | None = None,
@@ -327,8 +333,8 @@ def choose_api(size: int, *, contiguous: bool = False, atomic: bool = False, man
         api = None
         if size > KMALLOC_MAX_SIZE and (contiguous or atomic):
             reasons.append(f"{size} bytes is more than the largest buddy block (KMALLOC_MAX_SIZE = "
-                           f"{KMALLOC_MAX_SIZE}): reserve it at boot (CMA, dma_alloc_coherent with CMA, "
-                           "memblock) or allocate it earlier in process context")
+                           f"{KMALLOC_MAX_SIZE}), at any time and in any context: reserve it at boot "
+                           "(CMA, e.g. dma_alloc_coherent backed by CMA, or memblock)")
         else:
             reasons.append("no API can serve this request under these constraints")
     elif "kmem_cache" in usable and (not km.ok or kc.total_bytes < km.total_bytes):

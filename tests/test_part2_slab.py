@@ -394,3 +394,16 @@ def test_table_html():
     html = table_html([{"a": 1, "b": "x<y", "c": True}], caption="cap")
     assert "<caption>cap</caption>" in html and "x&lt;y" in html and ">yes<" in html and "text-align:right" in html
     assert "no rows" in table_html([])
+
+
+def test_kvmalloc_huge_mapping_needs_order9_blocks():
+    """__vmalloc_node_range_noprof(): without order-9 blocks the huge attempt falls back to 4 KiB pages."""
+    from kmemlib.vmalloc import kvmalloc_cost
+
+    size = 3 * 1024 * 1024
+    huge = kvmalloc_cost(size, max_free_order=9)        # kmalloc needs order 10: fails; 2 MiB pages exist
+    small = kvmalloc_cost(size, max_free_order=5)       # neither order 10 nor order 9 is free
+    assert huge.data_bytes == 4 * 1024 * 1024             # rounded up to two 2 MiB mappings
+    assert small.data_bytes == size                       # 768 pages of 4 KiB, no rounding beyond a page
+    assert any("retries with 4096-byte pages" in n for n in small.notes)
+    assert not any("retries" in n for n in huge.notes)

@@ -8,6 +8,7 @@
  * request makes the page allocator print a one-time WARNING with a backtrace
  * (add __GFP_NOWARN to the flags to silence it).
  *
+ *   echo 'obj-m += kmalloc_sweep.o' > Kbuild
  *   make -C /lib/modules/$(uname -r)/build M=$PWD modules
  *   sudo insmod kmalloc_sweep.ko step=204800 && sudo dmesg | grep kmalloc_sweep
  */
