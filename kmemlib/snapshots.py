@@ -16,20 +16,22 @@ from .errors import SourceUnavailableError
 DEFAULT_SNAPSHOT = "linux-6.18-x86_64"
 
 
-def snapshot_dir(name: str = DEFAULT_SNAPSHOT) -> Path:
-    """Path of a shipped snapshot (a directory laid out like ``/``)."""
-    base = Path(str(resources.files("kmemlib") / "data" / "snapshots"))
-    path = base / name
-    if not path.is_dir():
-        known = ", ".join(sorted(p.name for p in base.iterdir() if p.is_dir())) or "none"
-        raise FileNotFoundError(f"no shipped snapshot named {name!r} (known: {known})")
-    return path
+def _snapshots_base() -> Path:
+    return Path(str(resources.files("kmemlib") / "data" / "snapshots"))
 
 
 def list_snapshots() -> list[str]:
     """Names of the shipped snapshots."""
-    base = Path(str(resources.files("kmemlib") / "data" / "snapshots"))
-    return sorted(p.name for p in base.iterdir() if p.is_dir())
+    return sorted(p.name for p in _snapshots_base().iterdir() if p.is_dir())
+
+
+def snapshot_dir(name: str = DEFAULT_SNAPSHOT) -> Path:
+    """Path of a shipped snapshot (a directory laid out like ``/``)."""
+    path = _snapshots_base() / name
+    if not path.is_dir():
+        known = ", ".join(list_snapshots()) or "none"
+        raise FileNotFoundError(f"no shipped snapshot named {name!r} (known: {known})")
+    return path
 
 
 SNAPSHOT_ENV = "KMEMLIB_USE_SNAPSHOT"
@@ -37,22 +39,22 @@ SNAPSHOT_ENV = "KMEMLIB_USE_SNAPSHOT"
 snapshot, as on a machine without Linux (the tests use it to run the chapters that way)."""
 
 
-def _readable(path: Path) -> bool:
-    """True when ``path`` is a readable file, or a directory holding one (searched two levels deep).
+def _readable(path: Path, depth: int = 2) -> bool:
+    """True when ``path`` is a readable file, or a directory whose first entry is (``depth`` levels).
 
     Many kernel files are root-only (``/proc/slabinfo``, ``/proc/pagetypeinfo``, every file under
-    ``/sys/kernel/slab/<cache>/``), so existing is not enough: try to open one.
+    ``/sys/kernel/slab/<cache>/``), so existing is not enough: try to open one. Symlinked
+    directories (sysfs cache aliases) are skipped.
     """
     try:
         if path.is_file():
             with open(path, "rb") as f:
                 f.read(1)
             return True
-        if path.is_dir():
+        if path.is_dir() and depth > 0:
             for child in sorted(path.iterdir())[:8]:
                 if child.is_file() or (child.is_dir() and not child.is_symlink()):
-                    return _readable(child) if child.is_file() else any(
-                        _readable(f) for f in sorted(child.iterdir())[:8] if f.is_file())
+                    return _readable(child, depth - 1)
     except OSError:
         return False
     return False
