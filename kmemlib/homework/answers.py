@@ -120,19 +120,23 @@ def as_list(value: Any, what: str = "values", length: int | None = None) -> list
     return items
 
 
-def as_int_list(value: Any, length: int | None = None) -> list[int]:
-    """Read a list of integers from a list/tuple/array or text ``"1 2 3"``/``"[1, 2, 3]"``; with ``length``,
-    insist on exactly that many items."""
-    items = _as_sequence(value, "integers")
-    out: list[int] = []
-    for i, item in enumerate(items):
+def _as_typed_list(value: Any, normalise: Callable[[Any], Any], what: str, length: int | None) -> list[Any]:
+    """:func:`as_list` with every item passed through ``normalise``; errors name the item's position."""
+    out: list[Any] = []
+    for i, item in enumerate(_as_sequence(value, what)):
         try:
-            out.append(as_int(item))
+            out.append(normalise(item))
         except AnswerFormatError as exc:
             raise AnswerFormatError(f"item {i} of the list: {exc}") from None
     if length is not None and len(out) != length:
-        raise AnswerFormatError(f"expected a list of exactly {length} integers, got {len(out)}")
+        raise AnswerFormatError(f"expected a list of exactly {length} {what}, got {len(out)}")
     return out
+
+
+def as_int_list(value: Any, length: int | None = None) -> list[int]:
+    """Read a list of integers from a list/tuple/array or text ``"1 2 3"``/``"[1, 2, 3]"``; with ``length``,
+    insist on exactly that many items."""
+    return _as_typed_list(value, as_int, "integers", length)
 
 
 _SIZE_SUFFIX = {"": 1, "k": 1024, "m": 1024 * 1024}
@@ -172,16 +176,7 @@ def as_cache_name(value: Any) -> str:
 
 def as_cache_name_list(value: Any, length: int | None = None) -> list[str]:
     """Read a list of cache names (see :func:`as_cache_name`)."""
-    items = _as_sequence(value, "cache names")
-    out = []
-    for i, item in enumerate(items):
-        try:
-            out.append(as_cache_name(item))
-        except AnswerFormatError as exc:
-            raise AnswerFormatError(f"item {i} of the list: {exc}") from None
-    if length is not None and len(out) != length:
-        raise AnswerFormatError(f"expected a list of exactly {length} cache names, got {len(out)}")
-    return out
+    return _as_typed_list(value, as_cache_name, "cache names", length)
 
 
 def as_record(value: Any, fields: Sequence[tuple[str, Callable[[Any], Any]]]) -> dict[str, Any]:
