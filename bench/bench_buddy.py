@@ -1,4 +1,4 @@
-"""Benchmark of kmemlib.buddy against a naive list-scan buddy allocator.
+"""Benchmark of kmemlib.mm.page_alloc against a naive list-scan buddy allocator.
 
 Workload (the issue's): a 4 GiB zone (2^20 pages of 4 KiB), 1,000,000 mixed operations, allocations
 of orders 0..10 (weighted towards small orders, like real traffic: P(order k) ~ 2^-k/2) and frees of a
@@ -16,8 +16,8 @@ import random
 import time
 import tracemalloc
 
-from kmemlib.buddy import Zone
-from kmemlib.gfp import GFP_KERNEL
+from kmemlib.mm.page_alloc import Zone
+from kmemlib.mm.gfp import GFP_KERNEL
 
 
 class NaiveBuddy:
@@ -126,7 +126,7 @@ def main() -> None:
     for wname, fill in (("mixed", 0), ("fragmented", args.pages // 2)):
         trace = make_trace(args.ops, args.seed, fill=fill)
         rows = [
-            measure("kmemlib.buddy.Zone", lambda: _Adapter(Zone(args.pages, log_events=False)), trace),
+            measure("kmemlib.mm.page_alloc.Zone", lambda: _Adapter(Zone(args.pages, log_events=False)), trace),
             measure("naive list-scan", lambda: NaiveBuddy(args.pages), trace, args.naive_seconds),
         ]
         for r in rows:

@@ -1,4 +1,4 @@
-"""Benchmark: 1 M kmalloc + 1 M kfree of mixed sizes through kmemlib.slub.SlubAllocator.
+"""Benchmark: 1 M kmalloc + 1 M kfree of mixed sizes through kmemlib.mm.slub.SlubAllocator.
 
 Prints a table (operations, seconds, ns per op, slabs, pages) for a few workloads, and the load
 average, since the timings are wall-clock. Target on the project machine (issue #3): each 1 M
@@ -14,9 +14,9 @@ import os
 import random
 import time
 
-from kmemlib.buddy import Zone
-from kmemlib.gfp import GFP_KERNEL, GFP_KERNEL_ACCOUNT
-from kmemlib.slub import SlubAllocator
+from kmemlib.mm.page_alloc import Zone
+from kmemlib.mm.gfp import GFP_KERNEL, GFP_KERNEL_ACCOUNT
+from kmemlib.mm.slub import SlubAllocator
 
 
 def sizes_mixed(rng: random.Random, n: int) -> list[int]:

@@ -207,14 +207,14 @@ def _add_homework(sub: argparse._SubParsersAction) -> None:
 
 
 def _snap_list(args: argparse.Namespace) -> int:
-    from .snapshots import list_snapshots, snapshot_dir
+    from .readers.snapshots import list_snapshots, snapshot_dir
     for name in list_snapshots():
         print(f"{name}\t{snapshot_dir(name)}")
     return 0
 
 
 def _snap_save(args: argparse.Namespace) -> int:
-    from .snapshots import save_snapshot
+    from .readers.snapshots import save_snapshot
     out = Path(args.dir)
     if out.exists() and any(out.iterdir()):
         raise CliError(f"{out} exists and is not empty")
@@ -225,8 +225,8 @@ def _snap_save(args: argparse.Namespace) -> int:
 
 
 def _snap_compare(args: argparse.Namespace) -> int:
-    from .snapshots import snapshot_dir
-    from .sysfs import compare_live
+    from .readers.snapshots import snapshot_dir
+    from .readers.sysfs import compare_live
     root = snapshot_dir(args.snapshot) if args.snapshot else Path(args.root)
     report = compare_live(root)
     print(report.table(only_mismatches=args.mismatches))

@@ -1,9 +1,9 @@
-"""Hand-worked kernel cases for kmemlib.buddy (mm/page_alloc.c)."""
+"""Hand-worked kernel cases for kmemlib.mm.page_alloc (mm/page_alloc.c)."""
 
 import pytest
 
-from kmemlib import gfp
-from kmemlib.buddy import (
+from kmemlib.mm import gfp
+from kmemlib.mm.page_alloc import (
     MIGRATE_MOVABLE, MIGRATE_RECLAIMABLE, MIGRATE_UNMOVABLE, Event, Node, Zone,
     __get_free_pages, alloc_pages, alloc_pages_exact, free_pages, free_pages_exact, get_zeroed_page,
     max_page_order_from,
@@ -11,7 +11,7 @@ from kmemlib.buddy import (
 from kmemlib.errors import (
     BadFreeError, DoubleFreeError, InvalidFlagsError, InvalidOrderError, InvalidSizeError, OutOfZoneError,
 )
-from kmemlib.pages import PAGE_OFFSET, get_order
+from kmemlib.mm.pages import PAGE_OFFSET, get_order
 
 
 def test_contract_order0_from_order10():

@@ -1,4 +1,4 @@
-"""Audit of kmemlib.buddy / watermarks / fragmentation against the Linux 6.12.117 source.
+"""Audit of kmemlib.mm.page_alloc / watermarks / fragmentation against the Linux 6.12.117 source.
 
 Every expected value below is worked out by hand from the kernel function named in the comment
 (paths relative to linux-source-6.12/), not taken from the model.
@@ -6,13 +6,13 @@ Every expected value below is worked out by hand from the kernel function named 
 
 import pytest
 
-from kmemlib import gfp
-from kmemlib.buddy import (
+from kmemlib.mm import gfp
+from kmemlib.mm.page_alloc import (
     ALLOC_CPUSET, ALLOC_HIGHATOMIC, ALLOC_KSWAPD, ALLOC_MIN_RESERVE, ALLOC_NON_BLOCK, ALLOC_WMARK_MIN,
     MIGRATE_HIGHATOMIC, MIGRATE_MOVABLE, MIGRATE_UNMOVABLE, Node, Zone, gfp_to_alloc_flags,
 )
 from kmemlib.errors import BadFreeError, InvalidFlagsError, InvalidSizeError, OutOfZoneError
-from kmemlib.fragmentation import fill_contig_page_info, format_extfrag_index, fragmentation_index
+from kmemlib.mm.vmstat import fill_contig_page_info, format_extfrag_index, fragmentation_index
 
 
 # ---------------------------------------------------------------- free_one_page / split_large_buddy

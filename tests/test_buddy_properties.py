@@ -1,11 +1,11 @@
-"""Hypothesis property tests over random alloc/free traces of kmemlib.buddy.Zone."""
+"""Hypothesis property tests over random alloc/free traces of kmemlib.mm.page_alloc.Zone."""
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kmemlib import gfp
-from kmemlib.buddy import Zone
-from kmemlib.fragmentation import fill_contig_page_info
+from kmemlib.mm import gfp
+from kmemlib.mm.page_alloc import Zone
+from kmemlib.mm.vmstat import fill_contig_page_info
 
 GFPS = [gfp.GFP_KERNEL, gfp.GFP_HIGHUSER_MOVABLE, gfp.FLAGS["RECLAIMABLE"] | gfp.GFP_KERNEL]
 

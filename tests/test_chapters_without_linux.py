@@ -10,7 +10,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from kmemlib.snapshots import DEFAULT_SNAPSHOT, SNAPSHOT_ENV
+from kmemlib.readers.snapshots import DEFAULT_SNAPSHOT, SNAPSHOT_ENV
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
 LIVE_CHAPTERS = sorted(

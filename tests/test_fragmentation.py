@@ -2,9 +2,9 @@
 
 import pytest
 
-from kmemlib.buddy import Zone
+from kmemlib.mm.page_alloc import Zone
 from kmemlib.errors import InvalidOrderError
-from kmemlib.fragmentation import (
+from kmemlib.mm.vmstat import (
     ContigPageInfo, __fragmentation_index, extfrag_for_order, fill_contig_page_info, format_extfrag_index,
     format_index, format_unusable_index, fragmentation_index, unusable_free_index, unusable_index,
 )

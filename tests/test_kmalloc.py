@@ -1,9 +1,9 @@
-"""kmalloc size classes and request arithmetic (kmemlib.kmalloc) against hand-worked kernel cases."""
+"""kmalloc size classes and request arithmetic (kmemlib.mm.kmalloc) against hand-worked kernel cases."""
 
 import pytest
 
-from kmemlib import gfp as G
-from kmemlib import kmalloc as K
+from kmemlib.mm import gfp as G
+from kmemlib.mm import kmalloc as K
 from kmemlib.errors import InvalidFlagsError, InvalidSizeError
 
 
@@ -143,8 +143,8 @@ def test_kmalloc_min_size_256_is_rejected_cleanly():
     """KMALLOC_MIN_SIZE=256 would route 72..96 B to a kmalloc-128 cache that is never created."""
     import pytest
     from kmemlib.errors import InvalidSizeError
-    from kmemlib.kmalloc import kmalloc_size_index_table
-    from kmemlib.slub import SlubAllocator, SlubParams
+    from kmemlib.mm.kmalloc import kmalloc_size_index_table
+    from kmemlib.mm.slub import SlubAllocator, SlubParams
 
     with pytest.raises(InvalidSizeError, match="KMALLOC_MIN_SIZE"):
         kmalloc_size_index_table(256)

@@ -14,16 +14,16 @@ from pathlib import Path
 import pytest
 from matplotlib.figure import Figure
 
-from kmemlib import gfp, watermarks as wm
-from kmemlib.buddy import (ALLOC_MIN_RESERVE, ALLOC_NON_BLOCK, Zone, alloc_pages_exact,
+from kmemlib.mm import gfp, watermarks as wm
+from kmemlib.mm.page_alloc import (ALLOC_MIN_RESERVE, ALLOC_NON_BLOCK, Zone, alloc_pages_exact,
                            free_pages_exact)
 from kmemlib.errors import InvalidOrderError, InvalidSizeError
-from kmemlib.plots.fragmentation import (free_by_order_figure, free_bytes_by_order, index_figure,
+from kmemlib.lessons.plots.fragmentation import (free_by_order_figure, free_bytes_by_order, index_figure,
                                         index_table, page_map_figure)
-from kmemlib.plots.page_api import exact_vs_pages, exact_vs_pages_figure, format_comparison, gfp_rows
-from kmemlib.procfs import read_min_free_kbytes, read_zoneinfo
-from kmemlib.snapshots import snapshot_dir
-from kmemlib.workloads import (PAGE_FREE, PAGE_MOVABLE, PAGE_UNMOVABLE, compaction_sketch,
+from kmemlib.lessons.plots.page_api import exact_vs_pages, exact_vs_pages_figure, format_comparison, gfp_rows
+from kmemlib.readers.procfs import read_min_free_kbytes, read_zoneinfo
+from kmemlib.readers.snapshots import snapshot_dir
+from kmemlib.lessons.workloads import (PAGE_FREE, PAGE_MOVABLE, PAGE_UNMOVABLE, compaction_sketch,
                                format_summary, fragmenting_workload, nr_free_from_page_map, page_map,
                                summarize)
 
@@ -125,7 +125,7 @@ def test_exact_figure_and_format_for_large_size():
 
 
 def test_widget_builds_over_the_plain_functions():
-    from kmemlib.widgets.page_api import MAX_KIB, exact_vs_pages_widget
+    from kmemlib.lessons.widgets.page_api import MAX_KIB, exact_vs_pages_widget
     w = exact_vs_pages_widget(33)
     slider = w.children[0]
     assert (slider.min, slider.max, slider.value) == (1, MAX_KIB, 33)
@@ -242,7 +242,7 @@ def test_summary_at_widget_ends(keep, order):
 
 
 def test_widget_for_the_workload_builds():
-    from kmemlib.widgets.fragmentation import workload_widget
+    from kmemlib.lessons.widgets.fragmentation import workload_widget
     w = workload_widget()
     keep_s, order_s = w.children[0].children
     assert (keep_s.value, order_s.value, keep_s.min, keep_s.max, order_s.max) == (0.3, 5, 0.05, 0.95, 10)
@@ -277,7 +277,7 @@ def test_indices_of_the_workload_by_hand(run):
 
 
 def test_snapshot_indices_and_figures():
-    from kmemlib.procfs import read_buddyinfo
+    from kmemlib.readers.procfs import read_buddyinfo
     rows = {r.zone: r.nr_free for r in read_buddyinfo(snapshot_dir())}
     t = index_table(rows["Normal"])
     assert t[10]["fragmentation"] == -1000          # the snapshot has order-10 blocks free

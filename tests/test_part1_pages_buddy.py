@@ -16,12 +16,12 @@ from matplotlib.animation import FuncAnimation
 from matplotlib.figure import Figure
 
 from kmemlib.errors import BadFreeError, InvalidOrderError, InvalidSizeError
-from kmemlib.plots import buddy as pb
-from kmemlib.plots import pages as pp
-from kmemlib.procfs import read_buddyinfo, read_zoneinfo
-from kmemlib.snapshots import snapshot_dir
-from kmemlib.widgets import buddy as wb
-from kmemlib.widgets import order as wo
+from kmemlib.lessons.plots import buddy as pb
+from kmemlib.lessons.plots import pages as pp
+from kmemlib.readers.procfs import read_buddyinfo, read_zoneinfo
+from kmemlib.readers.snapshots import snapshot_dir
+from kmemlib.lessons.widgets import buddy as wb
+from kmemlib.lessons.widgets import order as wo
 
 KiB, MiB = 1024, 1024 * 1024
 

@@ -12,15 +12,15 @@ import math
 import pytest
 from matplotlib.figure import Figure
 
-from kmemlib import gfp
-from kmemlib import kmalloc as km
-from kmemlib import kmalloc_waste as kw
-from kmemlib import module_loop as ml
-from kmemlib.buddy import Zone
+from kmemlib.mm import gfp
+from kmemlib.mm import kmalloc as km
+from kmemlib.lessons import kmalloc_waste as kw
+from kmemlib.lessons import module_loop as ml
+from kmemlib.mm.page_alloc import Zone
 from kmemlib.errors import InvalidFlagsError, InvalidSizeError
-from kmemlib.plots import kmalloc as pk
-from kmemlib.slub import SlubAllocator
-from kmemlib.widgets import kmalloc as wk
+from kmemlib.lessons.plots import kmalloc as pk
+from kmemlib.mm.slub import SlubAllocator
+from kmemlib.lessons.widgets import kmalloc as wk
 
 MiB = 1 << 20
 # request -> (via, cache or order, allocated), worked by hand from kmalloc_size_index[] / get_order

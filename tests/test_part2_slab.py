@@ -19,19 +19,19 @@ import pytest
 from matplotlib.figure import Figure
 
 from kmemlib.errors import InvalidSizeError
-from kmemlib.pages import PAGE_SIZE
-from kmemlib.plots import slab as plots
-from kmemlib.slab_design import (OPTIONS, design_cache, flag_effects, kmalloc_class, merge_demo, slab_flags_for,
+from kmemlib.mm.pages import PAGE_SIZE
+from kmemlib.lessons.plots import slab as plots
+from kmemlib.lessons.slab_design import (OPTIONS, design_cache, flag_effects, kmalloc_class, merge_demo, slab_flags_for,
                                  struct_tuning, summarize)
-from kmemlib.slab_flags import SLAB_HWCACHE_ALIGN, SLAB_POISON, SLAB_RED_ZONE
-from kmemlib.slab_usage import live_usage, usage_report, usage_totals
-from kmemlib.snapshots import snapshot_dir
-from kmemlib.sysfs import compare_live
-from kmemlib.vmalloc import (PMD_SIZE, alloc_pages_cost, api_costs, choose_api, kmalloc_cost, kmem_cache_cost,
+from kmemlib.mm.slab_flags import SLAB_HWCACHE_ALIGN, SLAB_POISON, SLAB_RED_ZONE
+from kmemlib.readers.slab_usage import live_usage, usage_report, usage_totals
+from kmemlib.readers.snapshots import snapshot_dir
+from kmemlib.readers.sysfs import compare_live
+from kmemlib.mm.vmalloc import (PMD_SIZE, alloc_pages_cost, api_costs, choose_api, kmalloc_cost, kmem_cache_cost,
                              kvmalloc_cost, vmalloc_cost)
-from kmemlib.widgets.api_choice import api_choice_widget, recommendation_html, show_choice
-from kmemlib.widgets.slab import custom_cache_widget, show_custom_cache, summary_html, table_html
-from kmemlib.workloads_slab import DEFAULT_SITES, run_workload, trace_table
+from kmemlib.lessons.widgets.api_choice import api_choice_widget, recommendation_html, show_choice
+from kmemlib.lessons.widgets.slab import custom_cache_widget, show_custom_cache, summary_html, table_html
+from kmemlib.lessons.workloads_slab import DEFAULT_SITES, run_workload, trace_table
 
 MiB = 1 << 20
 
@@ -398,7 +398,7 @@ def test_table_html():
 
 def test_kvmalloc_huge_mapping_needs_order9_blocks():
     """__vmalloc_node_range_noprof(): without order-9 blocks the huge attempt falls back to 4 KiB pages."""
-    from kmemlib.vmalloc import kvmalloc_cost
+    from kmemlib.mm.vmalloc import kvmalloc_cost
 
     size = 3 * 1024 * 1024
     huge = kvmalloc_cost(size, max_free_order=9)        # kmalloc needs order 10: fails; 2 MiB pages exist

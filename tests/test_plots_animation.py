@@ -6,8 +6,8 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-from kmemlib.plots.animation import offline_jshtml  # noqa: E402
-from kmemlib.plots.buddy import BuddyStepper, buddy_animation  # noqa: E402
+from kmemlib.lessons.plots.animation import offline_jshtml  # noqa: E402
+from kmemlib.lessons.plots.buddy import BuddyStepper, buddy_animation  # noqa: E402
 
 
 def test_offline_jshtml_has_no_remote_urls_and_keeps_every_frame():

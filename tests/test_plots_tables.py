@@ -3,9 +3,9 @@
 import pytest
 
 from kmemlib.errors import InvalidSizeError
-from kmemlib.plots.tables import dict_table, html_table
-from kmemlib.widgets.kmalloc import html_table as kmalloc_table
-from kmemlib.widgets.slab import table_html
+from kmemlib.lessons.plots.tables import dict_table, html_table
+from kmemlib.lessons.widgets.kmalloc import html_table as kmalloc_table
+from kmemlib.lessons.widgets.slab import table_html
 
 
 def test_nowrap_applies_to_all_data_columns_but_the_last():

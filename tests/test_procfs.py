@@ -4,15 +4,15 @@ from pathlib import Path
 
 import pytest
 
-from kmemlib import gfp
-from kmemlib.buddy import Node, Zone
+from kmemlib.mm import gfp
+from kmemlib.mm.page_alloc import Node, Zone
 from kmemlib.errors import ParseError, SourceUnavailableError
-from kmemlib.procfs import (
+from kmemlib.readers.procfs import (
     buddyinfo_text, format_buddyinfo, format_pagetypeinfo, format_zoneinfo, layout_free_blocks,
     node_from_snapshot, pagetypeinfo_of, pagetypeinfo_text, parse_buddyinfo, parse_pagetypeinfo,
     parse_zoneinfo, read_buddyinfo, read_pagetypeinfo, read_zoneinfo,
 )
-from kmemlib.snapshots import list_snapshots, snapshot_dir
+from kmemlib.readers.snapshots import list_snapshots, snapshot_dir
 
 FILES = {"buddyinfo": (parse_buddyinfo, format_buddyinfo),
          "pagetypeinfo": (parse_pagetypeinfo, format_pagetypeinfo),

@@ -2,15 +2,15 @@
 
 import pytest
 
-from kmemlib import gfp as G
-from kmemlib import kmalloc as K
-from kmemlib import slub as S
-from kmemlib.buddy import Zone
+from kmemlib.mm import gfp as G
+from kmemlib.mm import kmalloc as K
+from kmemlib.mm import slub as S
+from kmemlib.mm.page_alloc import Zone
 from kmemlib.errors import (BadFreeError, DoubleFreeError, InvalidAlignError, InvalidFlagsError, InvalidSizeError)
-from kmemlib.pages import PAGE_OFFSET
-from kmemlib.slab_flags import (SLAB_ACCOUNT, SLAB_HWCACHE_ALIGN, SLAB_POISON, SLAB_RECLAIM_ACCOUNT, SLAB_RED_ZONE,
+from kmemlib.mm.pages import PAGE_OFFSET
+from kmemlib.mm.slab_flags import (SLAB_ACCOUNT, SLAB_HWCACHE_ALIGN, SLAB_POISON, SLAB_RECLAIM_ACCOUNT, SLAB_RED_ZONE,
                                 SLAB_STORE_USER, SLAB_TYPESAFE_BY_RCU)
-from kmemlib.sysfs import parse_slabinfo
+from kmemlib.readers.sysfs import parse_slabinfo
 
 
 def alloc(nr_pages=4096, **kw):

@@ -7,14 +7,14 @@ copied from the model's output.
 
 import pytest
 
-from kmemlib import kmalloc as K
-from kmemlib import slub as S
+from kmemlib.mm import kmalloc as K
+from kmemlib.mm import slub as S
 from kmemlib.errors import BadFreeError, InvalidFlagsError, InvalidSizeError
-from kmemlib.slab_flags import (SLAB_ACCOUNT, SLAB_CACHE_DMA, SLAB_CACHE_DMA32, SLAB_CONSISTENCY_CHECKS,
+from kmemlib.mm.slab_flags import (SLAB_ACCOUNT, SLAB_CACHE_DMA, SLAB_CACHE_DMA32, SLAB_CONSISTENCY_CHECKS,
                                 SLAB_HWCACHE_ALIGN, SLAB_NOLEAKTRACE, SLAB_NO_USER_FLAGS, SLAB_POISON,
                                 SLAB_RECLAIM_ACCOUNT, SLAB_RED_ZONE, SLAB_STORE_USER, SLAB_TYPESAFE_BY_RCU,
                                 kmem_cache_flags)
-from kmemlib.sysfs import SysfsCache, model_cache, parse_slabinfo
+from kmemlib.readers.sysfs import SysfsCache, model_cache, parse_slabinfo
 
 FZPU = SLAB_CONSISTENCY_CHECKS | SLAB_RED_ZONE | SLAB_POISON | SLAB_STORE_USER
 
@@ -288,7 +288,7 @@ def test_unhashable_pointer_is_a_bad_free_not_a_type_error(call):
 
 
 def test_gfp_must_be_an_int_even_after_it_was_seen():
-    from kmemlib.gfp import GFP_KERNEL
+    from kmemlib.mm.gfp import GFP_KERNEL
     a = S.SlubAllocator()
     a.kmalloc(8, GFP_KERNEL)                 # the int GFP_KERNEL is now in the type cache
     before = _state(a)
@@ -301,7 +301,7 @@ def test_gfp_must_be_an_int_even_after_it_was_seen():
 def test_without_hardened_usercopy_typed_kmalloc_caches_are_mergeable():
     # create_kmalloc_cache sets refcount = 1 after create_boot_cache; without HARDENED_USERCOPY
     # usersize is 0, so only KMALLOC_NORMAL (SLAB_NO_MERGE with MEMCG) stays unmergeable.
-    from kmemlib.slab_flags import SLAB_RECLAIM_ACCOUNT as RA
+    from kmemlib.mm.slab_flags import SLAB_RECLAIM_ACCOUNT as RA
     a = S.SlubAllocator(params=S.SlubParams(hardened_usercopy=False))
     assert a.find_cache("kmalloc-8").sysfs_name == "kmalloc-8"
     assert a.find_cache("kmalloc-cg-8").sysfs_name == ":A-0000008"

@@ -3,7 +3,7 @@
 ``kmalloc``/``kfree`` inline the CPU-slab / partial-list steps and look the cache up in
 precomputed tables. Here the same seeded trace runs on two fresh allocators: one through
 ``kmalloc``/``kfree``, the other through ``kmem_cache_alloc``/``kmem_cache_free`` on the cache
-that :func:`kmemlib.kmalloc.kmalloc_index` and :func:`kmemlib.kmalloc.kmalloc_type` (computed
+that :func:`kmemlib.mm.kmalloc.kmalloc_index` and :func:`kmemlib.mm.kmalloc.kmalloc_type` (computed
 independently of the allocator's tables) name for the request. Addresses, slab choice, partial
 lists and every report must agree, and the totals must equal sums recomputed from the live
 allocations and from counters the test keeps itself.
@@ -16,10 +16,10 @@ from collections import Counter
 
 import pytest
 
-from kmemlib import gfp as G
-from kmemlib import kmalloc as K
-from kmemlib import slub as S
-from kmemlib.buddy import Zone
+from kmemlib.mm import gfp as G
+from kmemlib.mm import kmalloc as K
+from kmemlib.mm import slub as S
+from kmemlib.mm.page_alloc import Zone
 from kmemlib.errors import BadFreeError, DoubleFreeError, InvalidFlagsError, InvalidSizeError
 
 GFPS = [G.GFP_KERNEL, G.GFP_KERNEL_ACCOUNT, G.GFP_DMA, G.GFP_KERNEL | G.__GFP_RECLAIMABLE, G.GFP_ATOMIC,

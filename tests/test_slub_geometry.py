@@ -1,11 +1,11 @@
-"""SLUB geometry (kmemlib.slub pure functions) against hand-worked cases from mm/slub.c."""
+"""SLUB geometry (kmemlib.mm.slub pure functions) against hand-worked cases from mm/slub.c."""
 
 import pytest
 
-from kmemlib import kmalloc as K
-from kmemlib import slub as S
+from kmemlib.mm import kmalloc as K
+from kmemlib.mm import slub as S
 from kmemlib.errors import InvalidAlignError, InvalidFlagsError, InvalidSizeError
-from kmemlib.slab_flags import (SLAB_ACCOUNT, SLAB_CACHE_DMA, SLAB_HWCACHE_ALIGN, SLAB_KMALLOC, SLAB_POISON,
+from kmemlib.mm.slab_flags import (SLAB_ACCOUNT, SLAB_CACHE_DMA, SLAB_HWCACHE_ALIGN, SLAB_KMALLOC, SLAB_POISON,
                                 SLAB_RECLAIM_ACCOUNT, SLAB_RED_ZONE, SLAB_STORE_USER, SLAB_TYPESAFE_BY_RCU)
 
 

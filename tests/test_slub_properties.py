@@ -5,10 +5,10 @@ import random
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kmemlib import gfp as G
-from kmemlib import slub as S
-from kmemlib.buddy import Zone
-from kmemlib.slab_flags import SLAB_HWCACHE_ALIGN, SLAB_POISON, SLAB_RED_ZONE, SLAB_STORE_USER, SLAB_TYPESAFE_BY_RCU
+from kmemlib.mm import gfp as G
+from kmemlib.mm import slub as S
+from kmemlib.mm.page_alloc import Zone
+from kmemlib.mm.slab_flags import SLAB_HWCACHE_ALIGN, SLAB_POISON, SLAB_RED_ZONE, SLAB_STORE_USER, SLAB_TYPESAFE_BY_RCU
 
 FLAG_CHOICES = [0, SLAB_HWCACHE_ALIGN, SLAB_RED_ZONE, SLAB_POISON, SLAB_STORE_USER, SLAB_TYPESAFE_BY_RCU,
                 SLAB_RED_ZONE | SLAB_STORE_USER | SLAB_POISON]

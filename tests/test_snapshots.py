@@ -2,7 +2,7 @@
 
 import pytest
 
-from kmemlib.snapshots import SNAPSHOT_ENV, list_snapshots, live_or_snapshot, snapshot_dir
+from kmemlib.readers.snapshots import SNAPSHOT_ENV, list_snapshots, live_or_snapshot, snapshot_dir
 
 
 def test_default_snapshot_is_shipped_and_laid_out_like_root():
@@ -53,10 +53,10 @@ def test_env_forces_the_snapshot(tmp_path, monkeypatch):
 
 
 # ---------------------------------------------------------------- every shipped snapshot
-from kmemlib import procfs  # noqa: E402
+from kmemlib.readers import procfs  # noqa: E402
 from kmemlib.cli import main as cli_main  # noqa: E402
-from kmemlib.snapshots import save_snapshot  # noqa: E402
-from kmemlib.sysfs import compare_live  # noqa: E402
+from kmemlib.readers.snapshots import save_snapshot  # noqa: E402
+from kmemlib.readers.sysfs import compare_live  # noqa: E402
 
 
 @pytest.mark.parametrize("name", list_snapshots())

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from kmemlib import snapshots
-from kmemlib import sysfs as Y
+from kmemlib.readers import snapshots
+from kmemlib.readers import sysfs as Y
 from kmemlib.errors import ParseError, SourceUnavailableError
-from kmemlib.slub import SlubParams
+from kmemlib.mm.slub import SlubParams
 
 SNAP = snapshots.snapshot_dir()
 LIVE = Path("/sys/kernel/slab").is_dir() and os.access("/sys/kernel/slab/kmalloc-8/object_size", os.R_OK) \

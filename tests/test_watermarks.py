@@ -2,12 +2,12 @@
 
 import pytest
 
-from kmemlib import gfp
-from kmemlib.buddy import ALLOC_MIN_RESERVE, ALLOC_NON_BLOCK, MIGRATE_UNMOVABLE, Node, Zone
+from kmemlib.mm import gfp
+from kmemlib.mm.page_alloc import ALLOC_MIN_RESERVE, ALLOC_NON_BLOCK, MIGRATE_UNMOVABLE, Node, Zone
 from kmemlib.errors import InvalidSizeError, SourceUnavailableError
-from kmemlib.procfs import read_min_free_kbytes, read_zoneinfo
-from kmemlib.snapshots import snapshot_dir
-from kmemlib.watermarks import (
+from kmemlib.readers.procfs import read_min_free_kbytes, read_zoneinfo
+from kmemlib.readers.snapshots import snapshot_dir
+from kmemlib.mm.watermarks import (
     ZONE_MOVABLE, calculate_min_free_kbytes, compute_lowmem_reserve, compute_wmarks,
     recommended_min_free_kbytes, zone_watermark_ok,
 )

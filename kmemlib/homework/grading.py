@@ -26,8 +26,8 @@ from typing import Any
 
 import nbformat
 
+from .assignment import Assignment
 from .execute import ExecutionOutcome, execute_and_collect
-from .registry import Assignment
 from .seeds import normalise_student_id, question_seed, student_seed
 
 __all__ = ["Submission", "QuestionResult", "SubmissionResult", "discover_submissions", "grade_submission",

@@ -24,7 +24,7 @@ from pathlib import Path
 import nbformat
 from nbformat import NotebookNode
 
-from .registry import Assignment
+from .assignment import Assignment
 from .seeds import normalise_student_id
 
 __all__ = [

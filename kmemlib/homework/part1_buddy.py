@@ -1,7 +1,7 @@
 """Assignment ``buddy`` (Part I): the buddy page allocator and its watermarks.
 
 Every generator is a pure function of its ``random.Random`` and computes its answer by running kmemlib's
-:class:`~kmemlib.buddy.Zone` — the same code the book's chapters use — never by a formula of its own.  Requests are
+:class:`~kmemlib.mm.page_alloc.Zone` — the same code the book's chapters use — never by a formula of its own.  Requests are
 movable (``GFP_HIGHUSER_MOVABLE``) and each zone's pageblocks are all MOVABLE, so only ``__rmqueue_smallest`` /
 ``expand`` / ``__free_one_page`` are involved, not the migrate-type fallbacks.
 """
@@ -12,13 +12,13 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from .. import gfp as _gfp
-from ..buddy import Zone
-from ..pages import PAGE_SHIFT, PAGE_SIZE, get_order
-from ..watermarks import ALLOC_MIN_RESERVE
+from ..mm import gfp as _gfp
+from ..mm.page_alloc import Zone
+from ..mm.pages import PAGE_SHIFT, PAGE_SIZE, get_order
+from ..mm.watermarks import ALLOC_MIN_RESERVE
 from .answers import as_bool, as_int, as_int_list, as_list, as_record
+from .assignment import Assignment
 from .problem import Generated, Question, Verdict
-from .registry import Assignment, register
 
 __all__ = ["ASSIGNMENT", "free_lists_question", "alloc_pfns_question", "merge_question", "watermark_question",
            "exact_question"]
@@ -298,7 +298,7 @@ def exact_question(qid: str = "q5", points: float = 2) -> Question:
                     _gen_exact, _norm_pairs, _grade_exact)
 
 
-ASSIGNMENT = register(Assignment(
+ASSIGNMENT = Assignment(
     "buddy", "Homework 1 — the buddy page allocator", "Part I",
     (free_lists_question(), alloc_pfns_question(), merge_question(), watermark_question(), exact_question()),
-    "free lists after a trace, which PFNs come back, merging on free, the watermark check, alloc_pages_exact"))
+    "free lists after a trace, which PFNs come back, merging on free, the watermark check, alloc_pages_exact")

@@ -1,6 +1,6 @@
 """Assignment ``kmalloc`` (Part II): kmalloc size classes, ksize waste and SLUB cache geometry.
 
-Answers come from :func:`kmemlib.kmalloc.kmalloc_plan` and :func:`kmemlib.slub.make_geometry` with the book's default
+Answers come from :func:`kmemlib.mm.kmalloc.kmalloc_plan` and :func:`kmemlib.mm.slub.make_geometry` with the book's default
 machine (x86-64, 4 KiB pages, 2 CPUs, ``slub_max_order`` 3, the 6.7+ ``calculate_order``), never from a formula of
 this module.
 """
@@ -11,13 +11,13 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from .. import gfp as _gfp
-from ..kmalloc import kmalloc_plan
-from ..slab_flags import SLAB_HWCACHE_ALIGN
-from ..slub import make_geometry
+from ..mm import gfp as _gfp
+from ..mm.kmalloc import kmalloc_plan
+from ..mm.slab_flags import SLAB_HWCACHE_ALIGN
+from ..mm.slub import make_geometry
 from .answers import PAGE_ALLOCATOR, as_cache_name_list, as_int, as_int_list, as_record
+from .assignment import Assignment
 from .problem import Generated, Question, Verdict
-from .registry import Assignment, register
 
 __all__ = ["ASSIGNMENT", "cache_question", "waste_question", "large_question", "geometry_question",
            "slab_waste_question"]
@@ -240,7 +240,7 @@ def slab_waste_question(qid: str = "q5", points: float = 2) -> Question:
                     _gen_slab_waste, lambda v: as_record(v, _SW_FIELDS), _grade_slab_waste)
 
 
-ASSIGNMENT = register(Assignment(
+ASSIGNMENT = Assignment(
     "kmalloc", "Homework 2 — kmalloc and slab caches", "Part II",
     (cache_question(), waste_question(), large_question(), geometry_question(), slab_waste_question()),
-    "kmalloc size classes and types, ksize waste, large kmalloc, custom cache geometry and slab leftovers"))
+    "kmalloc size classes and types, ksize waste, large kmalloc, custom cache geometry and slab leftovers")

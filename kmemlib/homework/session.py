@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from .assignment import Assignment
 from .problem import Problem, Verdict
-from .registry import Assignment, get_assignment
+from .registry import get_assignment
 from .seeds import derive_student_seed, normalise_student_id, question_seed
 
 __all__ = ["Session", "start", "check", "current_session"]

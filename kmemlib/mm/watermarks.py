@@ -1,0 +1,196 @@
+"""Zone watermarks and the watermark check of ``mm/page_alloc.c`` (Linux 6.x).
+
+* :func:`calculate_min_free_kbytes` — ``clamp(int_sqrt(lowmem_kbytes * 16), 128, 262144)``.
+* :func:`recommended_min_free_kbytes` — khugepaged's ``set_recommended_min_free_kbytes`` (THP on).
+* :func:`compute_wmarks` / :func:`setup_per_zone_wmarks` — ``__setup_per_zone_wmarks``: min, low,
+  high, promo from ``min_free_kbytes``, managed pages and ``watermark_scale_factor``.
+* :func:`compute_lowmem_reserve` — ``setup_per_zone_lowmem_reserve`` (the zoneinfo "protection").
+* :func:`__zone_watermark_ok` / :func:`zone_watermark_ok` — the order-0 free-pages test plus the
+  "a free block of at least this order exists" test, so an order-N request can fail while plenty
+  of memory is free.
+
+All integer math is the kernel's (``u64`` products, truncating division).
+"""
+
+from __future__ import annotations
+
+from math import isqrt
+from typing import Sequence
+
+from ..errors import InvalidOrderError, InvalidSizeError
+from .gfp import MIGRATE_HIGHATOMIC, MIGRATE_PCPTYPES
+from .internal import ALLOC_CMA, ALLOC_HIGHATOMIC, ALLOC_MIN_RESERVE, ALLOC_NON_BLOCK, ALLOC_OOM, ALLOC_RESERVES
+from .mmzone import MAX_NR_ZONES, ZONE_DEVICE, ZONE_DMA, ZONE_DMA32, ZONE_MOVABLE, ZONE_NAMES, ZONE_NORMAL
+from .pages import PAGE_SHIFT
+
+SYSCTL_LOWMEM_RESERVE_RATIO = (256, 256, 32, 0, 0)
+"""``sysctl_lowmem_reserve_ratio[MAX_NR_ZONES]`` defaults (DMA, DMA32, Normal, Movable, Device)."""
+SWAP_CLUSTER_MAX = 32
+
+
+def _nonneg_int(name: str, v: object) -> int:
+    if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+        raise InvalidSizeError(f"{name} must be a non-negative int, got {v!r}")
+    return v
+
+
+def int_sqrt(x: int) -> int:
+    """``int_sqrt()`` (lib/math/int_sqrt.c): floor of the square root."""
+    return isqrt(_nonneg_int("int_sqrt argument", x))
+
+
+def calculate_min_free_kbytes(lowmem_kbytes: int) -> int:
+    """``calculate_min_free_kbytes()``: ``clamp(int_sqrt(lowmem_kbytes * 16), 128, 262144)``.
+
+    ``lowmem_kbytes`` is ``nr_free_buffer_pages() * PAGE_SIZE / 1024`` (managed lowmem minus
+    high watermarks; at boot the high watermarks are still 0)."""
+    return min(max(int_sqrt(_nonneg_int("lowmem_kbytes", lowmem_kbytes) * 16), 128), 262144)
+
+
+def recommended_min_free_kbytes(min_free_kbytes: int, nr_zones: int, lowmem_free_pages: int, *,
+                                pageblock_order: int = 9, page_shift: int = PAGE_SHIFT) -> int:
+    """khugepaged's ``set_recommended_min_free_kbytes()`` with THP enabled.
+
+    ``pageblock_nr_pages * nr_zones * (2 + MIGRATE_PCPTYPES**2)`` pages (populated zones up to
+    ZONE_NORMAL), capped at 5 % of ``lowmem_free_pages`` (``nr_free_buffer_pages()``), in KiB; the
+    result is the larger of that and ``min_free_kbytes``. On this machine: 512 * 3 * 11 pages =
+    67584 KiB."""
+    _nonneg_int("min_free_kbytes", min_free_kbytes)
+    _nonneg_int("nr_zones", nr_zones)
+    _nonneg_int("lowmem_free_pages", lowmem_free_pages)
+    pb = 1 << pageblock_order
+    rec = pb * nr_zones * 2 + pb * nr_zones * MIGRATE_PCPTYPES * MIGRATE_PCPTYPES
+    rec = min(rec, lowmem_free_pages // 20)
+    rec <<= page_shift - 10
+    return max(rec, min_free_kbytes)
+
+
+def compute_wmarks(managed: Sequence[int], min_free_kbytes: int, *,
+                   zone_idx: Sequence[int] | None = None, watermark_scale_factor: int = 10,
+                   page_shift: int = PAGE_SHIFT) -> list[tuple[int, int, int, int]]:
+    """``__setup_per_zone_wmarks()`` on plain numbers: ``(min, low, high, promo)`` per zone.
+
+    ``managed[i]`` is zone i's managed pages; ``zone_idx[i]`` its ``zone_idx`` (default
+    DMA, DMA32, Normal, Movable, Device in order) — ZONE_MOVABLE gets the capped
+    ``clamp(managed / 1024, SWAP_CLUSTER_MAX, 128)`` min and is left out of lowmem.
+    """
+    _nonneg_int("min_free_kbytes", min_free_kbytes)
+    _nonneg_int("watermark_scale_factor", watermark_scale_factor)
+    for m in managed:
+        _nonneg_int("managed pages", m)
+    idx = list(range(len(managed))) if zone_idx is None else list(zone_idx)
+    if len(idx) != len(managed):
+        raise InvalidSizeError("zone_idx and managed differ in length")
+    pages_min = min_free_kbytes >> (page_shift - 10)
+    lowmem = sum(m for m, z in zip(managed, idx) if z != ZONE_MOVABLE)
+    out = []
+    for m, z in zip(managed, idx):
+        tmp = pages_min * m // lowmem if lowmem else 0
+        if z == ZONE_MOVABLE:
+            wmin = min(max(m // 1024, SWAP_CLUSTER_MAX), 128)
+        else:
+            wmin = tmp
+        step = max(tmp >> 2, m * watermark_scale_factor // 10000)   # mult_frac
+        low = wmin + step
+        high = low + step
+        out.append((wmin, low, high, high + step))
+    return out
+
+
+def setup_per_zone_wmarks(zones: Sequence, min_free_kbytes: int, *,
+                          watermark_scale_factor: int = 10) -> list[tuple[int, int, int, int]]:
+    """``__setup_per_zone_wmarks()`` on :class:`kmemlib.mm.page_alloc.Zone` objects of one node.
+
+    Sets every zone's watermarks (boost reset to 0) and returns them."""
+    if not zones:
+        return []
+    marks = compute_wmarks([z.managed_pages for z in zones], min_free_kbytes,
+                           zone_idx=[z.zone_idx for z in zones],
+                           watermark_scale_factor=watermark_scale_factor, page_shift=zones[0].page_shift)
+    for z, wm in zip(zones, marks):
+        z.set_watermarks(*wm)
+    return marks
+
+
+def compute_lowmem_reserve(managed_by_idx: Sequence[int],
+                           ratios: Sequence[int] = SYSCTL_LOWMEM_RESERVE_RATIO) -> list[list[int]]:
+    """``setup_per_zone_lowmem_reserve()``: ``lowmem_reserve[j]`` for every zone index i.
+
+    ``managed_by_idx`` has one entry per zone index (0 for absent zones). Row i column j (> i) is
+    the managed pages of zones i+1..j divided by ``ratios[i]`` (0 when the ratio or the zone is 0)."""
+    n = len(managed_by_idx)
+    if len(ratios) < n:
+        raise InvalidSizeError(f"need {n} lowmem_reserve ratios, got {len(ratios)}")
+    rows = [[0] * n for _ in range(n)]
+    for i in range(n - 1):
+        ratio = ratios[i]
+        clear = not ratio or not managed_by_idx[i]
+        acc = 0
+        for j in range(i + 1, n):
+            acc += managed_by_idx[j]
+            rows[i][j] = 0 if clear else acc // ratio
+    return rows
+
+
+def _zone_watermark_ok_impl(z, order: int, mark: int, highest_zoneidx: int, alloc_flags: int,
+                            free_pages: int) -> bool:
+    if not isinstance(order, int) or isinstance(order, bool) or not 0 <= order <= z.max_page_order:
+        raise InvalidOrderError(f"order {order!r} outside 0..{z.max_page_order}")
+    wmin = mark
+    unusable = (1 << order) - 1
+    if not alloc_flags & ALLOC_RESERVES:
+        unusable += z.nr_free_highatomic()
+    free_pages -= unusable
+    if alloc_flags & ALLOC_RESERVES:
+        if alloc_flags & ALLOC_MIN_RESERVE:
+            wmin -= wmin // 2
+            if alloc_flags & ALLOC_NON_BLOCK:
+                wmin -= wmin // 4
+        if alloc_flags & ALLOC_OOM:
+            wmin -= wmin // 2
+    reserve = z.lowmem_reserve[highest_zoneidx] if highest_zoneidx < len(z.lowmem_reserve) else 0
+    if free_pages <= wmin + reserve:
+        return False
+    if not order:
+        return True
+    nr_free = z.nr_free()
+    for o in range(order, z.nr_page_orders):
+        if not nr_free[o]:
+            continue
+        for mt in range(MIGRATE_PCPTYPES):
+            if z.nr_free_type(mt)[o]:
+                return True
+        if alloc_flags & (ALLOC_HIGHATOMIC | ALLOC_OOM) and z.nr_free_type(MIGRATE_HIGHATOMIC)[o]:
+            return True
+    return False
+
+
+def __zone_watermark_ok(z, order: int, mark: int, highest_zoneidx: int, alloc_flags: int,  # noqa: N807
+                        free_pages: int) -> bool:
+    """``__zone_watermark_ok()``: is ``free_pages`` above ``mark`` (+ ``lowmem_reserve``) for ``order``?
+
+    ``free_pages`` minus ``2^order - 1`` (and the HIGHATOMIC reserve unless the caller may use it)
+    must exceed ``mark`` — halved for ``ALLOC_MIN_RESERVE`` (``__GFP_HIGH``), a further quarter off
+    for ``ALLOC_NON_BLOCK``, halved for ``ALLOC_OOM`` — plus ``lowmem_reserve[highest_zoneidx]``;
+    for order > 0 some PCP-type (or, if allowed, HIGHATOMIC) list of order >= ``order`` must be
+    non-empty."""
+    return _zone_watermark_ok_impl(z, order, mark, highest_zoneidx, alloc_flags, free_pages)
+
+
+zone_watermark_ok_free = _zone_watermark_ok_impl
+"""Importable alias of :func:`__zone_watermark_ok` (a name Python mangles inside classes)."""
+
+
+def zone_watermark_ok(z, order: int, mark: int, highest_zoneidx: int | None = None,
+                      alloc_flags: int = 0) -> bool:
+    """``zone_watermark_ok()``: :func:`__zone_watermark_ok` with the zone's ``NR_FREE_PAGES``."""
+    hz = z.zone_idx if highest_zoneidx is None else highest_zoneidx
+    return _zone_watermark_ok_impl(z, order, mark, hz, alloc_flags, z.free_pages_count())
+
+
+__all__ = [
+    "ZONE_DMA", "ZONE_DMA32", "ZONE_NORMAL", "ZONE_MOVABLE", "ZONE_DEVICE", "MAX_NR_ZONES",
+    "ZONE_NAMES", "SYSCTL_LOWMEM_RESERVE_RATIO", "int_sqrt", "calculate_min_free_kbytes",
+    "recommended_min_free_kbytes", "compute_wmarks", "setup_per_zone_wmarks",
+    "compute_lowmem_reserve", "__zone_watermark_ok", "zone_watermark_ok", "zone_watermark_ok_free",
+]

@@ -1,0 +1,81 @@
+"""Kernel snapshots shipped as package data, laid out like the live filesystem.
+
+A snapshot directory mirrors ``/``: ``<snapshot>/proc/buddyinfo``, ``<snapshot>/proc/zoneinfo``,
+``<snapshot>/proc/slabinfo``, ... so every reader takes a ``root`` argument that is ``"/"`` for
+the live kernel or a snapshot directory otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from ..errors import SourceUnavailableError
+from . import procfs, sysfs
+from .shipped import DEFAULT_SNAPSHOT, list_snapshots, snapshot_dir
+
+SNAPSHOT_ENV = "KMEMLIB_USE_SNAPSHOT"
+"""Set this environment variable to ``1`` to make :func:`live_or_snapshot` always pick the shipped
+snapshot, as on a machine without Linux (the tests use it to run the chapters that way)."""
+
+
+def _readable(path: Path, depth: int = 2) -> bool:
+    """True when ``path`` is a readable file, or a directory whose first entry is (``depth`` levels).
+
+    Many kernel files are root-only (``/proc/slabinfo``, ``/proc/pagetypeinfo``, every file under
+    ``/sys/kernel/slab/<cache>/``), so existing is not enough: try to open one. Symlinked
+    directories (sysfs cache aliases) are skipped.
+    """
+    try:
+        if path.is_file():
+            with open(path, "rb") as f:
+                f.read(1)
+            return True
+        if path.is_dir() and depth > 0:
+            for child in sorted(path.iterdir())[:8]:
+                if child.is_file() or (child.is_dir() and not child.is_symlink()):
+                    return _readable(child, depth - 1)
+    except OSError:
+        return False
+    return False
+
+
+def live_or_snapshot(probe: str = "proc/buddyinfo", name: str = DEFAULT_SNAPSHOT, *,
+                     live_root: str | os.PathLike = "/") -> tuple[Path, bool]:
+    """``(root, is_live)``: ``live_root`` when this machine lets us read ``<live_root>/<probe>``,
+    else the shipped snapshot (also when :data:`SNAPSHOT_ENV` is set to ``1``)."""
+    if os.environ.get(SNAPSHOT_ENV, "") not in ("", "0"):
+        return snapshot_dir(name), False
+    if _readable(Path(live_root) / probe):
+        return Path(live_root), True
+    return snapshot_dir(name), False
+
+
+PROC_FILES = ("proc/buddyinfo", "proc/pagetypeinfo", "proc/zoneinfo",
+              "proc/sys/vm/min_free_kbytes", "proc/sys/vm/watermark_scale_factor")
+"""The page-allocator files a snapshot holds (the slab files are written by ``sysfs.save_slab_snapshot``)."""
+
+
+def save_snapshot(dest: str | os.PathLike, src_root: str | os.PathLike = "/") -> dict[str, int]:
+    """Copy a kernel's allocator state into ``dest``, laid out like ``/`` (reads only, never writes /proc).
+
+    Every file is parsed before anything is written, so a malformed or unreadable source leaves
+    ``dest`` untouched. Returns counts: files copied, slab caches and aliases.
+    """
+
+    src, out = Path(src_root), Path(dest)
+    texts: dict[str, str] = {}
+    for rel in PROC_FILES:
+        try:
+            texts[rel] = (src / rel).read_text()
+        except OSError as exc:
+            raise SourceUnavailableError(f"cannot read {src / rel}: {exc.strerror or exc}") from None
+    procfs.parse_buddyinfo(texts["proc/buddyinfo"])
+    procfs.parse_pagetypeinfo(texts["proc/pagetypeinfo"])
+    procfs.parse_zoneinfo(texts["proc/zoneinfo"])
+    sysfs.read_sysfs_slab(src)                      # raises before anything is written
+    for rel, text in texts.items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(text)
+    counts = sysfs.save_slab_snapshot(out, src)
+    return {"files": len(texts) + 3, **counts}

@@ -1,0 +1,481 @@
+"""Read the live kernel's slab caches (``/sys/kernel/slab``, ``/proc/slabinfo``) and check the model.
+
+Every reader takes ``root``: ``"/"`` for this machine, or a snapshot directory laid out like ``/``
+(see :mod:`kmemlib.readers.snapshots`). A snapshot stores ``/sys/kernel/slab`` compactly as
+``<root>/sys/kernel/slab.json`` (every readable attribute of every cache directory, plus the alias
+symlinks); a real ``<root>/sys/kernel/slab/`` directory is preferred when present.
+
+Attribute meanings follow mm/slub.c (``*_show`` functions, ``slab_attrs[]``); /proc/slabinfo
+follows ``print_slabinfo_header``/``cache_show`` in mm/slab_common.c. Nothing here ever writes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Collection
+
+from ..errors import ParseError, SourceUnavailableError
+from ..mm import kmalloc as _km
+from ..mm.slab_flags import (
+    SLAB_ACCOUNT,
+    SLAB_CACHE_DMA,
+    SLAB_CACHE_DMA32,
+    SLAB_CONSISTENCY_CHECKS,
+    SLAB_DEBUG_FLAGS,
+    SLAB_KMALLOC,
+    SLAB_RECLAIM_ACCOUNT,
+    SYSFS_FLAG_FILES,
+)
+from ..mm.slub import DEFAULT_PARAMS, CacheGeometry, SlubParams, create_unique_id, kmalloc_cache_geometry, make_geometry
+
+SLAB_JSON = "sys/kernel/slab.json"
+SLAB_DIR = "sys/kernel/slab"
+SLABINFO = "proc/slabinfo"
+CPU_PRESENT = "sys/devices/system/cpu/present"
+WRITE_ONLY_ATTRS = frozenset({"validate", "shrink"})
+"""Attributes that are triggers: not read (mm/slub.c ``SLAB_ATTR_WO`` style, or side effects)."""
+INT_ATTRS = ("object_size", "slab_size", "align", "order", "objs_per_slab", "aliases", "usersize",
+             "min_partial", "cpu_partial")
+
+FREEPTR_OFFSET_CACHES_6_18: frozenset[str] = frozenset({"filp", "bfilp", "vm_area_struct"})
+"""SLAB_TYPESAFE_BY_RCU caches that Linux 6.18 creates with ``kmem_cache_args.freeptr_offset``
+(files_cachep/bfilp_cachep in fs/file_table.c since 6.13, vm_area_cachep since 6.18). sysfs cannot
+show this, and it decides whether the free pointer adds a word (``calculate_sizes``)."""
+
+
+# --------------------------------------------------------------------------------------------
+# Low-level readers
+# --------------------------------------------------------------------------------------------
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text()
+    except FileNotFoundError as e:
+        raise SourceUnavailableError(f"{path} does not exist") from e
+    except OSError as e:
+        raise SourceUnavailableError(f"{path} is unreadable: {e.strerror or e}") from e
+
+
+def parse_cpulist(text: str, source: str = "cpulist") -> list[int]:
+    """CPU numbers of a cpulist such as ``0-1,4,6-7`` (``cpulist_parse``)."""
+    cpus: list[int] = []
+    t = text.strip()
+    if not t:
+        return cpus
+    for part in t.split(","):
+        try:
+            if "-" in part:
+                lo, hi = (int(x) for x in part.split("-", 1))
+            else:
+                lo = hi = int(part)
+        except ValueError as e:
+            raise ParseError(f"{source}: malformed cpulist element {part!r}") from e
+        if lo < 0 or hi < lo:
+            raise ParseError(f"{source}: bad cpu range {part!r}")
+        cpus.extend(range(lo, hi + 1))
+    return cpus
+
+
+def read_present_cpus(root: str | os.PathLike = "/") -> int:
+    """``num_present_cpus()``: number of CPUs in ``<root>/sys/devices/system/cpu/present``."""
+    path = Path(root) / CPU_PRESENT
+    n = len(parse_cpulist(_read_text(path), str(path)))
+    if n < 1:
+        raise ParseError(f"{path}: no present CPU")
+    return n
+
+
+def _first_int(text: str, where: str) -> int:
+    tok = text.split()
+    if not tok:
+        raise ParseError(f"{where}: empty, expected an integer")
+    try:
+        return int(tok[0])
+    except ValueError as e:
+        raise ParseError(f"{where}: expected an integer, got {text.strip()!r}") from e
+
+
+@dataclass
+class SysfsCache:
+    """One ``/sys/kernel/slab/<dir>`` (a real cache) with the alias symlinks that point to it."""
+
+    dirname: str
+    attrs: dict[str, str]
+    alias_names: list[str] = field(default_factory=list)
+
+    def int(self, attr: str) -> int:
+        """Leading integer of an attribute (per-node files read as their total)."""
+        if attr not in self.attrs:
+            raise ParseError(f"/sys/kernel/slab/{self.dirname}/{attr} is missing")
+        return _first_int(self.attrs[attr], f"/sys/kernel/slab/{self.dirname}/{attr}")
+
+    @property
+    def object_size(self) -> int:
+        return self.int("object_size")
+
+    @property
+    def slab_size(self) -> int:
+        return self.int("slab_size")
+
+    @property
+    def align(self) -> int:
+        return self.int("align")
+
+    @property
+    def order(self) -> int:
+        return self.int("order")
+
+    @property
+    def objs_per_slab(self) -> int:
+        return self.int("objs_per_slab")
+
+    @property
+    def ctor(self) -> str:
+        return self.attrs.get("ctor", "").strip()
+
+    @property
+    def mergeable_name(self) -> bool:
+        """The directory is a ``create_unique_id`` name (``:...``), i.e. the cache is mergeable."""
+        return self.dirname.startswith(":")
+
+    @property
+    def is_kmalloc(self) -> bool:
+        return self.kmalloc_index_type() is not None
+
+    def kmalloc_index_type(self) -> tuple[int, int] | None:
+        """``(kmalloc_info index, type)`` when the directory is a kmalloc cache name."""
+        for type_, prefix in sorted(_km.KMALLOC_TYPE_PREFIX.items(), key=lambda kv: -len(kv[1])):
+            if self.dirname.startswith(prefix):
+                short = self.dirname[len(prefix):]
+                for idx, (_, s) in enumerate(_km.KMALLOC_INFO):
+                    if idx and s == short:
+                        return idx, type_
+        return None
+
+    @property
+    def flags(self) -> int:
+        """SLAB flags visible in sysfs (flag files, the ``d``/``D``/``a``/``F``/``A`` letters of a merged
+        name as ``create_unique_id`` writes them, SLAB_KMALLOC for kmalloc names). ACCOUNT/NO_MERGE
+        (and DMA32) of unmergeable caches are invisible."""
+        f = 0
+        for attr, bit in SYSFS_FLAG_FILES.items():
+            if attr in self.attrs and self.attrs[attr].strip() == "1":
+                f |= bit
+        if self.mergeable_name:
+            letters = self.dirname[1:].split("-")[0] if "-" in self.dirname else ""
+            for ch, bit in (("d", SLAB_CACHE_DMA), ("D", SLAB_CACHE_DMA32), ("a", SLAB_RECLAIM_ACCOUNT),
+                            ("F", SLAB_CONSISTENCY_CHECKS), ("A", SLAB_ACCOUNT)):
+                if ch in letters:
+                    f |= bit
+        if self.is_kmalloc:
+            f |= SLAB_KMALLOC
+        return f
+
+    def names(self) -> list[str]:
+        """The directory name and every alias."""
+        return [self.dirname, *self.alias_names]
+
+
+def _read_slab_dir(base: Path) -> dict[str, SysfsCache]:
+    try:
+        entries = sorted(os.listdir(base))
+    except OSError as e:
+        raise SourceUnavailableError(f"{base} is unreadable: {e.strerror or e}") from e
+    caches: dict[str, SysfsCache] = {}
+    links: dict[str, str] = {}
+    for name in entries:
+        p = base / name
+        if p.is_symlink():
+            links[name] = os.path.basename(os.readlink(p))
+            continue
+        if not p.is_dir():
+            continue
+        attrs: dict[str, str] = {}
+        try:
+            names = sorted(os.listdir(p))
+        except FileNotFoundError:
+            continue            # cache destroyed while we were reading
+        for attr in names:
+            if attr in WRITE_ONLY_ATTRS:
+                continue
+            try:
+                attrs[attr] = (p / attr).read_text()
+            except OSError:
+                continue        # e.g. attributes that are not readable on this config
+        caches[name] = SysfsCache(name, attrs)
+    return _attach_links(caches, links, str(base))
+
+
+def _attach_links(caches: dict[str, SysfsCache], links: dict[str, str], where: str) -> dict[str, SysfsCache]:
+    for alias, target in sorted(links.items()):
+        if target not in caches:
+            raise ParseError(f"{where}/{alias}: alias points to {target!r}, which is not a cache directory")
+        caches[target].alias_names.append(alias)
+    return caches
+
+
+def _read_slab_json(path: Path) -> dict[str, SysfsCache]:
+    text = _read_text(path)
+    try:
+        data = json.loads(text)
+        caches_raw = data["caches"]
+        links = data.get("links", {})
+        if not isinstance(caches_raw, dict) or not isinstance(links, dict):
+            raise TypeError("caches/links must be objects")
+        caches = {}
+        for name, attrs in caches_raw.items():
+            if not isinstance(attrs, dict) or not all(isinstance(v, str) for v in attrs.values()):
+                raise TypeError(f"attributes of {name!r} must map names to strings")
+            caches[name] = SysfsCache(name, dict(attrs))
+    except (ValueError, KeyError, TypeError) as e:
+        raise ParseError(f"{path}: malformed slab snapshot ({e})") from e
+    return _attach_links(caches, links, str(path))
+
+
+def read_sysfs_slab(root: str | os.PathLike = "/") -> dict[str, SysfsCache]:
+    """Every cache directory of ``<root>/sys/kernel/slab`` with its aliases resolved.
+
+    Falls back to ``<root>/sys/kernel/slab.json`` (snapshot form). Raises
+    :class:`SourceUnavailableError` when neither exists, :class:`ParseError` when malformed.
+    """
+    root = Path(root)
+    d = root / SLAB_DIR
+    if d.is_dir():
+        caches = _read_slab_dir(d)
+    elif (root / SLAB_JSON).is_file():
+        caches = _read_slab_json(root / SLAB_JSON)
+    else:
+        raise SourceUnavailableError(f"neither {d} nor {root / SLAB_JSON} exists")
+    for c in caches.values():        # validate the geometry attributes up front
+        for attr in ("object_size", "slab_size", "align", "order", "objs_per_slab"):
+            c.int(attr)
+    return caches
+
+
+@dataclass(frozen=True)
+class SlabinfoRow:
+    """One ``/proc/slabinfo`` row (``cache_show``)."""
+
+    name: str
+    active_objs: int
+    num_objs: int
+    objsize: int          # s->size, the slot size
+    objperslab: int
+    pagesperslab: int
+    limit: int
+    batchcount: int
+    sharedfactor: int
+    active_slabs: int
+    num_slabs: int
+    sharedavail: int
+
+
+def parse_slabinfo(text: str, source: str = "/proc/slabinfo") -> list[SlabinfoRow]:
+    """Parse ``/proc/slabinfo`` version 2.1 text."""
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "slabinfo - version: 2.1":
+        raise ParseError(f"{source}:1: expected 'slabinfo - version: 2.1', got {lines[0] if lines else ''!r}")
+    rows = []
+    for no, line in enumerate(lines[1:], start=2):
+        if not line.strip() or line.startswith("#"):
+            continue
+        parts = line.split()
+        # name a n s o p : tunables l b s : slabdata a n s
+        if len(parts) != 16 or parts[6] != ":" or parts[7] != "tunables" or parts[11] != ":" \
+                or parts[12] != "slabdata":
+            raise ParseError(f"{source}:{no}: malformed row {line!r}")
+        try:
+            nums = [int(x) for x in parts[1:6] + parts[8:11] + parts[13:16]]
+        except ValueError as e:
+            raise ParseError(f"{source}:{no}: non-numeric field in {line!r}") from e
+        rows.append(SlabinfoRow(parts[0], *nums))
+    return rows
+
+
+def read_slabinfo(root: str | os.PathLike = "/") -> list[SlabinfoRow]:
+    """Rows of ``<root>/proc/slabinfo``."""
+    path = Path(root) / SLABINFO
+    return parse_slabinfo(_read_text(path), str(path))
+
+
+# --------------------------------------------------------------------------------------------
+# Model of a live cache and the comparison
+# --------------------------------------------------------------------------------------------
+
+def params_for_root(root: str | os.PathLike = "/", base: SlubParams = DEFAULT_PARAMS) -> SlubParams:
+    """``base`` with ``nr_cpus`` read from ``<root>/sys/devices/system/cpu/present``."""
+    return replace(base, nr_cpus=read_present_cpus(root))
+
+
+def model_cache(c: SysfsCache, params: SlubParams = DEFAULT_PARAMS,
+                freeptr_offset_caches: Collection[str] = FREEPTR_OFFSET_CACHES_6_18) -> CacheGeometry:
+    """Model of a live cache built from its sysfs attributes (``kmem_cache_create`` replayed).
+
+    kmalloc caches are rebuilt from their *name* (``new_kmalloc_cache``: size, natural alignment,
+    type flags) plus the debug flag files (red_zone, poison, store_user, sanity_checks, trace: what
+    ``kmem_cache_flags`` added at boot for ``slab_debug=``), so object_size and align are
+    predictions too. Other caches use
+    sysfs object_size, align (``calculate_alignment`` is idempotent), the flag files, ctor
+    presence and whether the cache is known to use ``freeptr_offset``.
+    """
+    kt = c.kmalloc_index_type()
+    if kt is not None:
+        debug = c.flags & SLAB_DEBUG_FLAGS
+        if debug:
+            params = replace(params, slub_debug=debug, slub_debug_slabs=(c.dirname,))
+        return kmalloc_cache_geometry(kt[0], kt[1], params)
+    names = set(c.names())
+    fpo = 0 if names & set(freeptr_offset_caches) else None
+    return make_geometry(c.dirname, c.object_size, c.align, c.flags, ctor=bool(c.ctor),
+                         freeptr_offset=fpo if fpo is not None and c.object_size > 0 else None, params=params)
+
+
+COMPARED_FIELDS = ("slab_size", "order", "objs_per_slab", "align", "object_size", "min_partial", "cpu_partial")
+
+
+@dataclass(frozen=True)
+class CacheComparison:
+    """Model vs kernel for one cache directory."""
+
+    name: str
+    aliases: tuple[str, ...]
+    predicted: dict[str, int]
+    actual: dict[str, int]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def mismatches(self) -> list[str]:
+        return [f for f in self.predicted if self.predicted[f] != self.actual.get(f)]
+
+    @property
+    def core_match(self) -> bool:
+        """slab_size, order and objs_per_slab all match."""
+        return all(self.predicted[f] == self.actual[f] for f in ("slab_size", "order", "objs_per_slab"))
+
+    @property
+    def match(self) -> bool:
+        return not self.mismatches
+
+
+@dataclass(frozen=True)
+class ComparisonReport:
+    """Result of :func:`compare_live`."""
+
+    root: str
+    nr_cpus: int
+    caches: tuple[CacheComparison, ...]
+
+    @property
+    def total(self) -> int:
+        return len(self.caches)
+
+    @property
+    def matched(self) -> int:
+        """Caches whose every compared field matches."""
+        return sum(c.match for c in self.caches)
+
+    @property
+    def core_matched(self) -> int:
+        return sum(c.core_match for c in self.caches)
+
+    def failures(self) -> list[CacheComparison]:
+        return [c for c in self.caches if not c.match]
+
+    def table(self, only_mismatches: bool = False) -> str:
+        """Plain-text table: name, slab_size/order/objs predicted vs actual, verdict."""
+        head = f"{'cache':<28} {'obj':>6} {'slab_size':>13} {'order':>7} {'objs':>9}  ok"
+        out = [head, "-" * len(head)]
+        for c in self.caches:
+            if only_mismatches and c.match:
+                continue
+            p, a = c.predicted, c.actual
+
+            def pair(f: str) -> str:
+                return str(a[f]) if p[f] == a[f] else f"{p[f]}≠{a[f]}"
+            out.append(f"{c.name:<28} {a['object_size']:>6} {pair('slab_size'):>13} {pair('order'):>7} "
+                       f"{pair('objs_per_slab'):>9}  {'yes' if c.match else 'NO ' + ','.join(c.mismatches)}")
+        out.append(f"{self.matched}/{self.total} caches match on {', '.join(COMPARED_FIELDS)} "
+                   f"(slab_size/order/objs_per_slab: {self.core_matched}/{self.total}); nr_cpus={self.nr_cpus}")
+        return "\n".join(out)
+
+
+def compare_live(root: str | os.PathLike = "/", params: SlubParams | None = None, *,
+                 freeptr_offset_caches: Collection[str] = FREEPTR_OFFSET_CACHES_6_18,
+                 check_slabinfo: bool = True) -> ComparisonReport:
+    """Predict slab_size, order, objs_per_slab (and align, object_size, min_partial, cpu_partial)
+    of every cache in ``<root>/sys/kernel/slab`` and compare with the kernel's values.
+
+    ``params`` defaults to :data:`DEFAULT_PARAMS` with ``nr_cpus`` read from ``root``. Merged
+    caches must carry the ``create_unique_id`` name of their predicted size and flags; when
+    ``check_slabinfo``, the ``/proc/slabinfo`` row of each cache must agree too (objsize column =
+    slab_size, objperslab, pagesperslab = 1 << order); a disagreement is listed as a mismatch.
+    """
+    if params is None:
+        params = params_for_root(root)
+    caches = read_sysfs_slab(root)
+    rows = {r.name: r for r in read_slabinfo(root)} if check_slabinfo else {}
+    out = []
+    for name in sorted(caches):
+        c = caches[name]
+        g = model_cache(c, params, freeptr_offset_caches)
+        pred = {"slab_size": g.size, "order": g.order, "objs_per_slab": g.objects, "align": g.align,
+                "object_size": g.object_size if c.is_kmalloc else c.object_size,
+                "min_partial": g.min_partial, "cpu_partial": g.cpu_partial}
+        act = {"slab_size": c.slab_size, "order": c.order, "objs_per_slab": c.objs_per_slab, "align": c.align,
+               "object_size": c.object_size, "min_partial": c.int("min_partial"),
+               "cpu_partial": c.int("cpu_partial")}
+        notes = []
+        if c.mergeable_name:
+            pred["sysfs_name_size"] = g.size
+            act["sysfs_name_size"] = int(name.rsplit("-", 1)[-1].lstrip(":"))
+            if create_unique_id(c.flags, g.size) != name:
+                notes.append(f"unique id would be {create_unique_id(c.flags, g.size)}")
+        if check_slabinfo:
+            row = next((rows[n] for n in c.names() if n in rows), None)
+            if row is None:
+                notes.append("no /proc/slabinfo row")
+            else:
+                pred["slabinfo"] = 1
+                act["slabinfo"] = int(row.objsize == g.size and row.objperslab == g.objects
+                                      and row.pagesperslab == 1 << g.order)
+        out.append(CacheComparison(name, tuple(c.alias_names), pred, act, tuple(notes)))
+    return ComparisonReport(str(root), params.nr_cpus, tuple(out))
+
+
+# --------------------------------------------------------------------------------------------
+# Snapshot writer
+# --------------------------------------------------------------------------------------------
+
+def save_slab_snapshot(dest_root: str | os.PathLike, src_root: str | os.PathLike = "/") -> dict[str, int]:
+    """Copy ``src_root``'s slab data into a snapshot directory ``dest_root`` (laid out like ``/``):
+    ``proc/slabinfo``, ``sys/devices/system/cpu/present`` and ``sys/kernel/slab.json``.
+
+    Only reads from ``src_root``. Returns counts of caches and aliases written.
+    """
+    src, dest = Path(src_root), Path(dest_root)
+    caches = read_sysfs_slab(src)
+    slabinfo = _read_text(src / SLABINFO)
+    parse_slabinfo(slabinfo)
+    present = _read_text(src / CPU_PRESENT)
+    data = {
+        "format": 1,
+        "caches": {n: c.attrs for n, c in sorted(caches.items())},
+        "links": {a: n for n, c in sorted(caches.items()) for a in c.alias_names},
+    }
+    (dest / "proc").mkdir(parents=True, exist_ok=True)
+    (dest / "sys/devices/system/cpu").mkdir(parents=True, exist_ok=True)
+    (dest / "sys/kernel").mkdir(parents=True, exist_ok=True)
+    (dest / SLABINFO).write_text(slabinfo)
+    (dest / CPU_PRESENT).write_text(present)
+    (dest / SLAB_JSON).write_text(json.dumps(data, separators=(",", ":"), sort_keys=True) + "\n")
+    return {"caches": len(caches), "aliases": len(data["links"])}
+
+
+__all__ = [
+    "FREEPTR_OFFSET_CACHES_6_18", "SysfsCache", "SlabinfoRow", "CacheComparison", "ComparisonReport",
+    "parse_cpulist", "read_present_cpus", "read_sysfs_slab", "parse_slabinfo", "read_slabinfo",
+    "params_for_root", "model_cache", "compare_live", "save_slab_snapshot", "COMPARED_FIELDS",
+]

@@ -1,7 +1,0 @@
-"""Thin ipywidgets layers over plain kmemlib functions.
-
-Every widget here only wires controls to a function that returns data or a figure; the book's
-tests call those functions directly for the control values that matter. Submodules, one per
-topic: :mod:`~kmemlib.widgets.buddy`, :mod:`~kmemlib.widgets.page_api`,
-:mod:`~kmemlib.widgets.kmalloc`, :mod:`~kmemlib.widgets.slab`.
-"""
