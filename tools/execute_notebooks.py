@@ -16,6 +16,7 @@ Run it after editing a chapter, review the diff of the tagged cells' outputs, co
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -47,6 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     paths = args.notebooks or sorted(
         p for p in (ROOT / "book").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
     )
+    # stored outputs show what the static site shows: the one shipped kernel snapshot (tools/snapshot_mode.py)
+    os.environ.setdefault("KMEMLIB_USE_SNAPSHOT", "1")
     for path in paths:
         print(f"executing {path}", flush=True)
         execute_in_place(path.resolve())
