@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: book test install assets browser notebooks bench clean
+.PHONY: book test install assets browser lab-tools notebooks bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,11 @@ book: install assets
 browser:
 	bash tools/ensure_chromium.sh
 
-test: install browser
+# qemu-system-x86, busybox-static, gcc-12, make, dwarves for tests/test_lab.py (apt-get, as root only)
+lab-tools:
+	bash tools/ensure_lab.sh
+
+test: install browser lab-tools
 	$(PY) -m pytest
 
 # After editing a chapter: re-execute the notebooks in place so their stored outputs (checked by nbval) are current.
