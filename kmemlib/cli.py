@@ -216,8 +216,8 @@ def _snap_list(args: argparse.Namespace) -> int:
 def _snap_save(args: argparse.Namespace) -> int:
     from .readers.snapshots import save_snapshot
     out = Path(args.dir)
-    if out.exists() and any(out.iterdir()):
-        raise CliError(f"{out} exists and is not empty")
+    if not args.dir:
+        raise CliError("give the folder to save the snapshot in")
     counts = save_snapshot(out, args.src)
     print(f"saved {counts['files']} files, {counts['caches']} slab caches and {counts['aliases']} aliases "
           f"from {args.src} to {out}")
@@ -227,7 +227,7 @@ def _snap_save(args: argparse.Namespace) -> int:
 def _snap_compare(args: argparse.Namespace) -> int:
     from .readers.snapshots import snapshot_dir
     from .readers.sysfs import compare_live
-    root = snapshot_dir(args.snapshot) if args.snapshot else Path(args.root)
+    root = snapshot_dir(args.snapshot) if args.snapshot is not None else Path(args.root)
     report = compare_live(root)
     print(report.table(only_mismatches=args.mismatches))
     print(f"{report.matched}/{report.total} caches: slab_size, order and objs_per_slab predicted exactly")
@@ -261,16 +261,37 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(exc: BaseException) -> str:
+    """An exception as one line for stderr (an OSError names its file)."""
+    if isinstance(exc, UnicodeDecodeError):
+        text = f"input is not UTF-8 text (byte {exc.object[exc.start:exc.start + 1]!r} at offset {exc.start})"
+    elif isinstance(exc, OSError) and exc.filename and str(exc).startswith("[Errno"):
+        text = f"{exc.filename}: {exc.strerror or exc}"
+    else:
+        text = str(exc) or type(exc).__name__
+    return " ".join(text.split())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``kmemlib`` console script; returns the exit status."""
+    """Entry point of the ``kmemlib`` console script; returns the exit status.
+
+    Bad input ends with one line on stderr and exit status 1 (argparse's own usage errors: 2); an
+    unexpected exception is reported on one line as a bug (status 70), never as a traceback."""
     parser = build_parser()
     args = parser.parse_args(argv)
     from .errors import KmemError
     try:
         return int(args.func(args) or 0)
     except (CliError, KmemError, OSError, ValueError) as exc:
-        print(f"kmemlib: error: {exc}", file=sys.stderr)
+        print(f"kmemlib: error: {_one_line(exc)}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("kmemlib: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last guard: a bug must not print a traceback at the user
+        print(f"kmemlib: internal error: {type(exc).__name__}: {_one_line(exc)} (a bug in kmemlib; please report "
+              "it with the command line)", file=sys.stderr)
+        return 70
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -77,3 +77,11 @@ class UnknownZoneError(InvalidArgumentError, KeyError):
 class InvalidStateError(InvalidArgumentError):
     """A saved state or an event that does not fit the allocator it is applied to (another zone's snapshot,
     a block outside the zone, an event that contradicts the free lists)."""
+
+
+class DestinationExistsError(KmemError, FileExistsError):
+    """A snapshot (or other output) folder that already exists and is not empty."""
+
+
+class UnknownSnapshotError(SourceUnavailableError, FileNotFoundError):
+    """A shipped snapshot name that does not exist (the message lists the known ones)."""
