@@ -42,6 +42,7 @@ notebooks: install
 bench: install
 	$(PY) bench/bench_buddy.py
 	$(PY) bench/bench_kmalloc.py
+	$(PY) bench/bench_grading.py
 
 clean:
 	rm -rf _build
