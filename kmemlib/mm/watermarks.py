@@ -17,7 +17,8 @@ from __future__ import annotations
 from math import isqrt
 from typing import Sequence
 
-from ..errors import InvalidOrderError, InvalidSizeError
+from ..errors import InvalidFlagsError, InvalidOrderError, InvalidSizeError
+from .argcheck import check_int, show
 from .gfp import MIGRATE_HIGHATOMIC, MIGRATE_PCPTYPES
 from .internal import ALLOC_CMA, ALLOC_HIGHATOMIC, ALLOC_MIN_RESERVE, ALLOC_NON_BLOCK, ALLOC_OOM, ALLOC_RESERVES
 from .mmzone import MAX_NR_ZONES, ZONE_DEVICE, ZONE_DMA, ZONE_DMA32, ZONE_MOVABLE, ZONE_NAMES, ZONE_NORMAL
@@ -135,7 +136,11 @@ def compute_lowmem_reserve(managed_by_idx: Sequence[int],
 def _zone_watermark_ok_impl(z, order: int, mark: int, highest_zoneidx: int, alloc_flags: int,
                             free_pages: int) -> bool:
     if not isinstance(order, int) or isinstance(order, bool) or not 0 <= order <= z.max_page_order:
-        raise InvalidOrderError(f"order {order!r} outside 0..{z.max_page_order}")
+        raise InvalidOrderError(f"order {show(order)} outside 0..{z.max_page_order}")
+    check_int(mark, "mark", -(1 << 63), (1 << 63) - 1, exc=InvalidSizeError, what="pages")
+    check_int(highest_zoneidx, "highest_zoneidx", 0, MAX_NR_ZONES - 1, what="ZONE_DMA..ZONE_DEVICE")
+    check_int(alloc_flags, "alloc_flags", 0, 0xFFF, exc=InvalidFlagsError, what="ALLOC_* bits of mm/internal.h")
+    check_int(free_pages, "free_pages", -(1 << 63), (1 << 63) - 1, exc=InvalidSizeError, what="pages")
     wmin = mark
     unusable = (1 << order) - 1
     if not alloc_flags & ALLOC_RESERVES:
