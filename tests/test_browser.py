@@ -176,3 +176,17 @@ def test_page_reads_right_at_every_width_and_theme(browser, site, docname, view)
     assert not got["wide"], f"{where}: elements wider than the {got['vw']} px window: {got['wide']}"
     assert not got["clipped"], f"{where}: tables cut off by their box: {got['clipped']}"
     assert not got["transparent"], f"{where}: figures on a transparent background: {got['transparent']}"
+
+
+@pytest.mark.parametrize("docname", TOC)
+def test_no_build_plumbing_shown(browser, site, docname):
+    """Readers see code that teaches: no code cell on the page (folded ones included) shows glue(), assert or
+    nbval checks (they run in removed cells and in the tests)."""
+    session = browser.open_tab(width=1280)
+    try:
+        browser.load(session, f"{site}{docname}.html")
+        browser.pump(0.5)
+        got = browser.evaluate(session, LAYOUT_JS, await_promise=True)
+    finally:
+        browser.close_tab(session)
+    assert not got["plumbing"], f"{docname}: code cells show build plumbing: {got['plumbing']}"
