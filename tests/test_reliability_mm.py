@@ -236,3 +236,31 @@ def test_fragmenting_workload_has_a_bound():
     with pytest.raises(InvalidSizeError, match="more than this workload handles"):
         fragmenting_workload(nr_pages=10 ** 7)
     assert time.perf_counter() - t0 < 1
+
+
+def test_long_run_with_the_default_event_log_stays_bounded():
+    import random
+    import tracemalloc
+
+    z = Zone(1 << 16)                                   # log_events=True, default event_log_size
+    rng = random.Random(15)
+    live: list[tuple[int, int]] = []
+    tracemalloc.start()
+    try:
+        for i in range(40_000):                         # ~250,000 events: about 25 MB if all were kept
+            if live and (rng.random() < 0.5 or len(live) > 2000):
+                p, o = live.pop(rng.randrange(len(live)))
+                z.free_pages(p, o)
+            else:
+                o = rng.choice((0, 0, 0, 1, 2, 3))
+                p = z.alloc_pages(o)
+                if p is not None:
+                    live.append((p, o))
+            if i == 5_000:
+                tracemalloc.reset_peak()
+                base = tracemalloc.get_traced_memory()[0]
+        peak = tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+    assert len(z.events) < 2 * z.events.maxlen + 100 and z.events.dropped > 100_000
+    assert peak < 6 << 20, f"memory grew by {peak / 2**20:.1f} MiB"
