@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: book test install assets browser sandbox notebooks bench clean
+.PHONY: book test install assets browser sandbox lab-tools notebooks bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,11 @@ browser:
 sandbox:
 	bash tools/ensure_bwrap.sh
 
-test: install browser sandbox
+# qemu-system-x86, busybox-static, gcc-12, make, dwarves for tests/test_lab.py (apt-get, as root only)
+lab-tools:
+	bash tools/ensure_lab.sh
+
+test: install browser sandbox lab-tools
 	$(PY) -m pytest
 
 # After editing a chapter: re-execute the notebooks in place so their stored outputs (checked by nbval) are current.

@@ -6,6 +6,8 @@ Subcommand groups (each a sub-parser, so more can be added without touching the 
     kmemlib snapshot list
     kmemlib snapshot save DIR [--from ROOT]
     kmemlib snapshot compare [--root ROOT | --snapshot NAME] [--mismatches]
+    kmemlib lab run --kernel 6.1|6.12 --cpus N --mem SIZE [--module NAME[:ARGS]]... [--out DIR]
+    kmemlib lab compare RUN [--mismatches]
 """
 
 from __future__ import annotations
@@ -69,6 +71,48 @@ def _add_snapshot(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_snap_compare)
 
 
+def _lab_run(args: argparse.Namespace) -> int:
+    from . import lab
+    r = lab.run(args.kernel, args.cpus, args.mem, args.module or (), args.out, cache=args.cache,
+                timeout=args.timeout, progress=True, log=lambda msg: print(msg, file=sys.stderr))
+    print(f"{r.release}, {r.cpus} CPU(s), {lab.mem_label(r.mem_mib)}: booted and dumped in {r.boot_seconds:.1f} s")
+    print(f"snapshot: {r.path}")
+    for name in r.modules:
+        print(f"module output: {r.path / 'module' / (name + '.txt')}")
+    print(f"compare with the model: kmemlib lab compare {r.path}")
+    return 0
+
+
+def _lab_compare(args: argparse.Namespace) -> int:
+    from . import lab
+    cmp = lab.compare(args.run)
+    print(cmp.text(only_mismatches=args.mismatches))
+    return 0 if cmp.ok else 3
+
+
+def _add_lab(sub: argparse._SubParsersAction) -> None:
+    lb = sub.add_parser("lab", help="boot Debian's kernels under QEMU, load the book's modules, compare with the model",
+                        description="Real kernels in a VM: kmemlib lab run boots one (software emulation, no KVM "
+                                    "needed) and saves its allocator state as a snapshot folder; kmemlib lab compare "
+                                    "prints the model against it.")
+    lsub = lb.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = lsub.add_parser("run", help="boot a kernel, load modules, save a snapshot")
+    p.add_argument("--kernel", choices=["6.1", "6.12"], default="6.12", help="Debian kernel series (default 6.12)")
+    p.add_argument("--cpus", type=int, default=2, help="virtual CPUs, 1-16 (default 2)")
+    p.add_argument("--mem", default="512M", help="guest memory, e.g. 512M or 2G (default 512M)")
+    p.add_argument("--module", action="append", metavar="NAME[:ARGS]",
+                   help="a module from kmemlib/data/modules to load, e.g. kmalloc_sweep or "
+                        "'kmalloc_sweep:step=262144' (repeatable)")
+    p.add_argument("--out", help="snapshot folder to write (default ~/.cache/kmemlib/lab/runs/<run name>)")
+    p.add_argument("--cache", help="download and build cache (default $KMEMLIB_LAB_CACHE or ~/.cache/kmemlib/lab)")
+    p.add_argument("--timeout", type=float, default=300.0, help="seconds one boot may take (default 300)")
+    p.set_defaults(func=_lab_run)
+    p = lsub.add_parser("compare", help="the model against a run (a folder or a shipped snapshot name)")
+    p.add_argument("run", help="a lab run folder, or the name of a shipped snapshot")
+    p.add_argument("--mismatches", action="store_true", help="list only what differs")
+    p.set_defaults(func=_lab_compare)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``kmemlib`` (one sub-parser per command group)."""
     parser = argparse.ArgumentParser(prog="kmemlib", description="kmembook's engine: command-line tools.")
@@ -76,6 +120,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .homework.commands import add_homework
     add_homework(sub)
     _add_snapshot(sub)
+    _add_lab(sub)
     return parser
 
 

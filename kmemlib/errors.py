@@ -85,3 +85,28 @@ class DestinationExistsError(KmemError, FileExistsError):
 
 class UnknownSnapshotError(SourceUnavailableError, FileNotFoundError):
     """A shipped snapshot name that does not exist (the message lists the known ones)."""
+
+
+class LabError(KmemError, RuntimeError):
+    """``kmemlib lab``: a run that cannot be done; the message says why and what to do."""
+
+
+class LabToolMissingError(LabError):
+    """A program the lab needs (qemu, apt-get, busybox-static, gcc-12, make) is not installed."""
+
+
+class LabFetchError(LabError):
+    """A Debian kernel package that cannot be resolved, downloaded or unpacked."""
+
+
+class LabModuleBuildError(LabError):
+    """A module that does not build against the kernel's headers (the compiler's errors are in the message)."""
+
+
+class LabBootError(LabError):
+    """QEMU stopped without the guest's dump (or sent a corrupt one)."""
+
+
+class LabBootTimeoutError(LabBootError, TimeoutError):
+    """The guest did not power off within the timeout."""
+

@@ -18,6 +18,7 @@ from functools import lru_cache
 from ..errors import InvalidFlagsError, InvalidSizeError
 from . import gfp as _gfp
 from .pages import MAX_PAGE_ORDER, PAGE_SHIFT, get_order, ilog2, is_power_of_2
+from .version import DEFAULT_KERNEL_VERSION, version_tuple
 
 # --------------------------------------------------------------------------------------------
 # Constants (include/linux/slab.h), for the default configuration
@@ -253,15 +254,22 @@ def kmalloc_cache_names(type_: int = KMALLOC_NORMAL, kmalloc_min_size: int = KMA
 
 
 def kmalloc_size_roundup(size: int, *, kmalloc_min_size: int = KMALLOC_MIN_SIZE, page_shift: int = PAGE_SHIFT,
-                         max_page_order: int = MAX_PAGE_ORDER) -> int:
+                         max_page_order: int = MAX_PAGE_ORDER, kernel_version: str = DEFAULT_KERNEL_VERSION) -> int:
     """Bytes kmalloc really provides for ``size`` (``kmalloc_size_roundup()``, mm/slab_common.c).
 
     ``1..KMALLOC_MAX_CACHE_SIZE`` → the serving cache's object size; up to KMALLOC_MAX_SIZE →
     ``PAGE_SIZE << get_order(size)``; 0 or too big → ``size`` unchanged.
+
+    Before Linux 6.7 (commit 8446a4deb6b6 "slab: kmalloc_size_roundup() must not return 0 for
+    non-zero size"; the function came in 6.1 with 05a940656e1e) there was no upper bound: every
+    size above ``KMALLOC_MAX_CACHE_SIZE`` gave ``PAGE_SIZE << get_order(size)``, so on 6.1
+    ``kmalloc_size_roundup(4300900)`` is 8388608 although ``kmalloc(4300900)`` fails.
     """
     _check_size(size)
     _check_geometry(page_shift, max_page_order)
     _check_min_size(kmalloc_min_size)
+    if version_tuple(kernel_version) < (6, 7) and size > 1 << (page_shift + 1):
+        return (1 << page_shift) << get_order(size, page_shift)
     if 0 < size <= 1 << (page_shift + 1):
         return KMALLOC_INFO[kmalloc_slab_index(size, kmalloc_min_size, page_shift)][0]
     if 0 < size <= 1 << (max_page_order + page_shift):

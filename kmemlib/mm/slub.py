@@ -15,7 +15,7 @@ algorithm, cache line size, struct track size) live in :class:`SlubParams`.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable
 
 from ..errors import (
@@ -66,6 +66,7 @@ from .slab_flags import (
     check_slab_flags,
     kmem_cache_flags,
 )
+from .version import DEFAULT_KERNEL_VERSION, version_tuple
 
 PTR_SIZE: int = 8
 """``sizeof(void *)`` on 64-bit."""
@@ -89,6 +90,8 @@ class SlubParams:
     slab_min_order 0, slab_max_order = PAGE_ALLOC_COSTLY_ORDER (3), no slab_min_objects,
     64-byte cache lines, STACKDEPOT (struct track = 32 bytes), merging on, HARDENED_USERCOPY on.
     ``order_algorithm`` is ``"6.7"`` (current ``calculate_order``) or ``"6.1"`` (before 6.7).
+    ``kernel_version`` selects other version-dependent behaviour (kmalloc cache alignment, see
+    :func:`kmalloc_cache_geometry`); :func:`params_for_kernel` sets both from one version.
     """
 
     page_shift: int = PAGE_SHIFT
@@ -108,8 +111,10 @@ class SlubParams:
     slub_debug_slabs: tuple[str, ...] | None = None
     cpu_partial_enabled: bool = True
     kmalloc_min_size: int = _km.KMALLOC_MIN_SIZE
+    kernel_version: str = DEFAULT_KERNEL_VERSION
 
     def __post_init__(self) -> None:
+        version_tuple(self.kernel_version)          # InvalidFlagsError for a malformed version
         for name in ("page_shift", "max_page_order", "nr_cpus", "slub_min_order", "slub_max_order",
                      "slub_min_objects", "cache_line_size", "arch_slab_minalign", "track_size"):
             v = getattr(self, name)
@@ -624,8 +629,30 @@ def kmalloc_cache_geometry(index: int, type_: int = _km.KMALLOC_NORMAL,
         raise InvalidFlagsError(f"unknown kmalloc type {show(type_)}")
     size = _km.KMALLOC_INFO[index][0]
     flags = SLAB_KMALLOC | kmalloc_type_flags(type_)
-    align = max(_km.ARCH_KMALLOC_MINALIGN, size & -size)
+    align = kmalloc_cache_align(size, params.kernel_version)
     return make_geometry(_km.kmalloc_cache_name(index, type_), size, align, flags, params=params)
+
+
+def kmalloc_cache_align(size: int, kernel_version: str = DEFAULT_KERNEL_VERSION) -> int:
+    """The ``align`` ``create_boot_cache()`` asks for a kmalloc cache of ``size`` bytes.
+
+    Since Linux 6.11 (commit ad59baa31695 "slab, rust: extend kmalloc() alignment guarantees to
+    remove Rust padding") it is the largest power of two dividing the size (kmalloc-96: 32,
+    kmalloc-192: 64); before, only power-of-two sizes were naturally aligned and kmalloc-96 and
+    kmalloc-192 got ``ARCH_KMALLOC_MINALIGN`` (8), as sysfs shows on 6.1.
+    """
+    if version_tuple(kernel_version) < (6, 11):
+        return max(_km.ARCH_KMALLOC_MINALIGN, size) if size & (size - 1) == 0 else _km.ARCH_KMALLOC_MINALIGN
+    return max(_km.ARCH_KMALLOC_MINALIGN, size & -size)
+
+
+def params_for_kernel(kernel_version: str, base: "SlubParams | None" = None, **changes) -> "SlubParams":
+    """:class:`SlubParams` for a kernel release: ``order_algorithm`` ``"6.1"`` before 6.7 (V. Babka's
+    ``calculate_order`` rewrite), ``"6.7"`` from then on, and ``kernel_version`` set."""
+    v = version_tuple(kernel_version)
+    base = DEFAULT_PARAMS if base is None else base
+    return replace(base, kernel_version=f"{v[0]}.{v[1]}", order_algorithm="6.1" if v < (6, 7) else "6.7",
+                   **changes)
 
 
 def kmalloc_type_flags(type_: int) -> int:
@@ -1587,7 +1614,7 @@ class SlubAllocator:
         return out
 
 
-__all__ = [
+__all__ = ["params_for_kernel", "kmalloc_cache_align", 
     "PTR_SIZE", "MAX_OBJS_PER_PAGE", "OO_SHIFT", "MIN_PARTIAL", "MAX_PARTIAL", "MAX_PARTIAL_TO_SCAN",
     "TRACK_SIZE_STACKDEPOT",
     "TRACK_SIZE_NO_STACKDEPOT", "InvalidNameError", "CacheBusyError", "CacheDestroyedError", "SlubParams",

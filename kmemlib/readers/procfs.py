@@ -554,6 +554,37 @@ def read_min_free_kbytes(root: str | os.PathLike = "/") -> int | None:
     return _int(text[:-1], fname, 1, "min_free_kbytes")
 
 
+def read_vm_int(root: str | os.PathLike, name: str, default: int | None = None) -> int | None:
+    """An integer ``<root>/proc/sys/vm/<name>`` (``default`` where the file is absent)."""
+    try:
+        text, fname = _read(root, f"proc/sys/vm/{name}")
+    except SourceUnavailableError:
+        return default
+    return _int(text.strip(), fname, 1, name)
+
+
+def read_lowmem_reserve_ratio(root: str | os.PathLike = "/") -> list[int] | None:
+    """``<root>/proc/sys/vm/lowmem_reserve_ratio`` (one ratio per zone index), or None where absent."""
+    try:
+        text, fname = _read(root, "proc/sys/vm/lowmem_reserve_ratio")
+    except SourceUnavailableError:
+        return None
+    return [_int(t, fname, 1, "lowmem_reserve_ratio") for t in text.split()]
+
+
+def read_kernel_version(root: str | os.PathLike = "/") -> tuple[int, int] | None:
+    """``(major, minor)`` from ``<root>/proc/version`` ("Linux version 6.12.117+deb12-amd64 ..."),
+    or None where the file is absent (the 6.18 snapshots do not have it)."""
+    try:
+        text, fname = _read(root, "proc/version")
+    except SourceUnavailableError:
+        return None
+    m = re.match(r"Linux version (\d+)\.(\d+)", text)
+    if not m:
+        raise ParseError(f"{fname}:1: not a 'Linux version X.Y' line")
+    return int(m.group(1)), int(m.group(2))
+
+
 # ---------------------------------------------------------------------- model from a snapshot
 def _check_counts(counts_by_mt: object, nr_orders: int | None) -> None:
     if not isinstance(counts_by_mt, dict):

@@ -22,6 +22,7 @@ from typing import Collection
 from ..errors import KmemError, ParseError, SourceUnavailableError
 from ..mm import kmalloc as _km
 from ..mm.slab_flags import (
+    SLAB_TYPESAFE_BY_RCU,
     SLAB_ACCOUNT,
     SLAB_CACHE_DMA,
     SLAB_CACHE_DMA32,
@@ -31,7 +32,10 @@ from ..mm.slab_flags import (
     SLAB_RECLAIM_ACCOUNT,
     SYSFS_FLAG_FILES,
 )
-from ..mm.slub import DEFAULT_PARAMS, CacheGeometry, SlubParams, create_unique_id, kmalloc_cache_geometry, make_geometry
+from ..mm.slub import (DEFAULT_PARAMS, CacheGeometry, SlubParams, create_unique_id, kmalloc_cache_geometry,
+                       make_geometry, params_for_kernel)
+from ..mm.version import DEFAULT_KERNEL_VERSION, version_tuple
+from .procfs import read_kernel_version
 from .text import check_str, read_text, u64
 
 SLAB_JSON = "sys/kernel/slab.json"
@@ -47,6 +51,29 @@ FREEPTR_OFFSET_CACHES_6_18: frozenset[str] = frozenset({"filp", "bfilp", "vm_are
 """SLAB_TYPESAFE_BY_RCU caches that Linux 6.18 creates with ``kmem_cache_args.freeptr_offset``
 (files_cachep/bfilp_cachep in fs/file_table.c since 6.13, vm_area_cachep since 6.18). sysfs cannot
 show this, and it decides whether the free pointer adds a word (``calculate_sizes``)."""
+
+
+def freeptr_offset_caches_for(kernel_version: str = DEFAULT_KERNEL_VERSION) -> frozenset[str]:
+    """The caches a kernel release creates with ``freeptr_offset`` (``kmem_cache_args``, 6.12+).
+
+    * before 6.12: none (``freeptr_offset`` did not exist; on 6.1 ``filp`` and ``vm_area_struct``
+      are not even ``SLAB_TYPESAFE_BY_RCU``);
+    * 6.12 up to 6.17: ``filp`` (Debian's 6.12.117 ``files_init()`` passes ``f_freeptr``; it is RCU
+      since 6.12. Its 184-byte objects fill a 192-byte slot either way);
+    * 6.18 on: :data:`FREEPTR_OFFSET_CACHES_6_18` (``vm_area_struct`` became RCU with an offset in 6.18).
+    """
+    v = version_tuple(kernel_version)
+    if v < (6, 12):
+        return frozenset()
+    if v < (6, 18):
+        return frozenset({"filp"})
+    return FREEPTR_OFFSET_CACHES_6_18
+
+
+def kernel_version_of(root: str | os.PathLike = "/") -> str:
+    """``"6.12"`` from ``<root>/proc/version``; the default model version where the file is absent."""
+    v = read_kernel_version(root)
+    return f"{v[0]}.{v[1]}" if v else DEFAULT_KERNEL_VERSION
 
 
 # --------------------------------------------------------------------------------------------
@@ -352,9 +379,13 @@ def read_slabinfo(root: str | os.PathLike = "/") -> list[SlabinfoRow]:
 # Model of a live cache and the comparison
 # --------------------------------------------------------------------------------------------
 
-def params_for_root(root: str | os.PathLike = "/", base: SlubParams = DEFAULT_PARAMS) -> SlubParams:
-    """``base`` with ``nr_cpus`` read from ``<root>/sys/devices/system/cpu/present``."""
-    return replace(base, nr_cpus=read_present_cpus(root))
+def params_for_root(root: str | os.PathLike = "/", base: SlubParams = DEFAULT_PARAMS,
+                    kernel_version: str | None = None) -> SlubParams:
+    """``base`` with ``nr_cpus`` read from ``<root>/sys/devices/system/cpu/present``, for the kernel
+    release ``kernel_version`` (default: read from ``<root>/proc/version``, see
+    :func:`kmemlib.mm.slub.params_for_kernel`)."""
+    version = kernel_version or kernel_version_of(root)
+    return params_for_kernel(version, base, nr_cpus=read_present_cpus(root))
 
 
 def model_cache(c: SysfsCache, params: SlubParams = DEFAULT_PARAMS,
@@ -375,7 +406,9 @@ def model_cache(c: SysfsCache, params: SlubParams = DEFAULT_PARAMS,
             params = replace(params, slub_debug=debug, slub_debug_slabs=(c.dirname,))
         return kmalloc_cache_geometry(kt[0], kt[1], params)
     names = set(c.names())
-    fpo = 0 if names & set(freeptr_offset_caches) else None
+    # only an RCU cache can have a free-pointer offset: a name in the set that is not RCU on this
+    # kernel (6.1's filp, say) is an ordinary cache
+    fpo = 0 if names & set(freeptr_offset_caches) and c.flags & SLAB_TYPESAFE_BY_RCU else None
     return make_geometry(c.dirname, c.object_size, c.align, c.flags, ctor=bool(c.ctor),
                          freeptr_offset=fpo if fpo is not None and c.object_size > 0 else None, params=params)
 
@@ -450,8 +483,8 @@ class ComparisonReport:
 
 
 def compare_live(root: str | os.PathLike = "/", params: SlubParams | None = None, *,
-                 freeptr_offset_caches: Collection[str] = FREEPTR_OFFSET_CACHES_6_18,
-                 check_slabinfo: bool = True) -> ComparisonReport:
+                 freeptr_offset_caches: Collection[str] | None = None,
+                 check_slabinfo: bool = True, kernel_version: str | None = None) -> ComparisonReport:
     """Predict slab_size, order, objs_per_slab (and align, object_size, min_partial, cpu_partial)
     of every cache in ``<root>/sys/kernel/slab`` and compare with the kernel's values.
 
@@ -459,9 +492,17 @@ def compare_live(root: str | os.PathLike = "/", params: SlubParams | None = None
     caches must carry the ``create_unique_id`` name of their predicted size and flags; when
     ``check_slabinfo``, the ``/proc/slabinfo`` row of each cache must agree too (objsize column =
     slab_size, objperslab, pagesperslab = 1 << order); a disagreement is listed as a mismatch.
+
+    ``kernel_version`` (default: ``params.kernel_version`` when ``params`` is given, else read from
+    ``<root>/proc/version``, else 6.18) picks the version-dependent rules: ``calculate_order``,
+    kmalloc alignment and :func:`freeptr_offset_caches_for`.
     """
     if params is None:
-        params = params_for_root(root)
+        params = params_for_root(root, kernel_version=kernel_version)
+    elif kernel_version is not None:
+        params = params_for_kernel(kernel_version, params)
+    if freeptr_offset_caches is None:
+        freeptr_offset_caches = freeptr_offset_caches_for(params.kernel_version)
     caches = read_sysfs_slab(root)
     rows = {r.name: r for r in read_slabinfo(root)} if check_slabinfo else {}
     out = []
