@@ -374,3 +374,14 @@ def test_graded_class_end_to_end(tmp_path):
                      "--timeout", "10", *extra]) == 0
         rows = _rows(out)
         assert rows["s26"]["total"] == "12" and rows["s38"]["total"] == "12", rows
+
+
+def test_unsafe_no_sandbox_still_grades(tmp_path, capsys):
+    """--unsafe-no-sandbox: same grading path without isolation (the instructor's explicit choice)."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    nbformat.write(_solved(build_student_notebook(A, "una")), str(subs / "una.ipynb"))
+    out = tmp_path / "g.csv"
+    assert main(["homework", "grade", "buddy", str(subs), "--out", str(out), "--timeout", "10",
+                 "--unsafe-no-sandbox"]) == 0
+    assert _rows(out)["una"]["total"] == "12"

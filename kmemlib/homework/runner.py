@@ -159,7 +159,10 @@ class Kernel:
             return {"status": "ok", "user_expressions": content.get("user_expressions", {})}
 
     def _drain_iopub(self) -> None:
-        while True:
+        """Count (and drop) the output waiting on IOPub; at most 0.2 s at a time, so a flood cannot keep the
+        supervisor from noticing the time limit."""
+        stop = time.monotonic() + 0.2
+        while time.monotonic() < stop:
             try:
                 msg = self.kc.get_iopub_msg(timeout=0)
             except queue.Empty:
