@@ -27,7 +27,6 @@ import queue
 import re
 import shutil
 import threading
-import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
