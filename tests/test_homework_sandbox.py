@@ -213,10 +213,9 @@ def test_no_instructor_path_leaks(hostile):
     assert not any(str(hostile["root"]) in v or "pytest" in v for v in env.values()), env
 
 
-def test_killing_the_grading_process_keeps_earlier_answers(hostile):
-    row = hostile["rows"]["killer"]
-    assert _points(row)[:2] == [2, 2] and row["status"] == "graded"
-    assert "stopped early" in row["reason"]
+def test_the_grading_process_cannot_be_killed(hostile):
+    row = hostile["rows"]["killer"]      # os.kill(os.getppid(), 9): its parent is the sandbox's PID 1
+    assert _points(row) == [2, 2, 0, 3, 2] and row["status"] == "graded", row["reason"]
 
 
 def test_forged_lines_and_hooks_do_not_count(hostile):

@@ -100,13 +100,15 @@ def _session_of(data: Any) -> dict[str, Any] | None:
     sess = data.get("session") if isinstance(data, dict) else None
     if not isinstance(sess, dict):
         return None
-    out = {k: sess.get(k) for k in ("student_id", "assignment", "seed", "sheet")}
+    out = {k: sess.get(k) for k in ("student_id", "assignment", "seed", "sheet", "variants")}
     if not isinstance(out["student_id"], str) or not isinstance(out["assignment"], str):
         return None
     if not (out["seed"] is None or (isinstance(out["seed"], int) and not isinstance(out["seed"], bool))):
         out["seed"] = None
     if not isinstance(out["sheet"], str):
         out["sheet"] = None
+    if not isinstance(out["variants"], dict) or len(out["variants"]) > 64:
+        out["variants"] = None
     return out
 
 
