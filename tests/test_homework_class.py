@@ -349,7 +349,6 @@ def test_a_submission_never_aborts_the_run(tmp_path, monkeypatch):
 def test_graded_class_end_to_end(tmp_path):
     """Course key + roster where two students would share q2: built, solved in sheet mode, graded; also graded
     without the roster (the notebooks say which variant they carry)."""
-    from kmemlib.homework.seeds import CourseKey
     keyfile = tmp_path / "course.key"
     keyfile.write_text("kmembook-course-key-v1\n" + b"kmembook-test-key-0123456789abcd".hex() + "\n")
     k = load_course_key(keyfile)

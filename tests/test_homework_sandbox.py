@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import site
-import sys
 import time
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from kmemlib.cli import main
 from kmemlib.homework import get_assignment, start
 from kmemlib.homework.execute import execute_and_collect, interpret
 from kmemlib.homework.notebooks import build_solution_notebook, build_student_notebook, nbgrader_meta
-from kmemlib.homework.sandbox import Limits, SandboxError, check_sandbox, find_bwrap
+from kmemlib.homework.sandbox import Limits, SandboxError, check_sandbox
 
 AID = "buddy"
 A = get_assignment(AID)

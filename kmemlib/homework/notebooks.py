@@ -11,8 +11,8 @@ The source notebooks follow nbgrader's conventions so that instructors who know 
 
 kmemlib adds two cell roles of its own: ``{"kmemlib": {"role": "setup"}}``, the first code cell, rewritten per
 student so that it opens that student's :class:`~kmemlib.homework.session.Session`; and ``"install"``, a cell put
-before it in built notebooks that installs kmemlib where it is missing (Colab, a bare Jupyter).  This module is a small processor on
-nbformat; it does not need nbgrader itself, and nbgrader's autograder cannot grade these notebooks (their grade
+before it in built notebooks that installs kmemlib where it is missing (Colab, a bare Jupyter).  This module is a
+small processor on nbformat; it does not need nbgrader itself, and nbgrader's autograder cannot grade these notebooks (their grade
 cells print a verdict instead of raising; see the README's Homework section).
 """
 
