@@ -343,3 +343,59 @@ def test_a_submission_never_aborts_the_run(tmp_path, monkeypatch):
     assert rows["ok"]["total"] == "12"
     assert rows["deep"]["status"] == "invalid" and rows["bad"]["status"] == "invalid"
     assert rows["boom"]["status"] == "failed" and "RuntimeError: bug" in rows["boom"]["reason"]
+
+
+@needs_sandbox
+def test_graded_class_end_to_end(tmp_path):
+    """Course key + roster where two students would share q2: built, solved in sheet mode, graded; also graded
+    without the roster (the notebooks say which variant they carry)."""
+    keyfile = tmp_path / "course.key"
+    keyfile.write_text("kmembook-course-key-v1\n" + b"kmembook-test-key-0123456789abcd".hex() + "\n")
+    k = load_course_key(keyfile)
+    assert class_variants(A, ["s26", "s38"], key=k) == {"s26": {"q2": 1}}      # a collision this key produces
+    roster = tmp_path / "roster.txt"
+    roster.write_text("s26\ns38\n")
+    rel = tmp_path / "rel"
+    assert main(["homework", "student", "buddy", "--out", str(rel), "--roster", str(roster), "--key", str(keyfile)]) == 0
+    a = nbformat.read(str(rel / "s26" / "buddy.ipynb"), as_version=4)
+    b = nbformat.read(str(rel / "s38" / "buddy.ipynb"), as_version=4)
+    ns_a, ns_b = {}, {}
+    exec(next(c for c in a.cells if cell_role(c) == "setup").source, ns_a)
+    exec(next(c for c in b.cells if cell_role(c) == "setup").source, ns_b)
+    assert ns_a["hw"].problem("q2").data != ns_b["hw"].problem("q2").data
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    nbformat.write(_solved(a), str(subs / "s26.ipynb"))
+    nbformat.write(_solved(b), str(subs / "s38.ipynb"))
+    for extra in (["--roster", str(roster)], []):
+        out = tmp_path / f"g{len(extra)}.csv"
+        assert main(["homework", "grade", "buddy", str(subs), "--out", str(out), "--key", str(keyfile),
+                     "--timeout", "10", *extra]) == 0
+        rows = _rows(out)
+        assert rows["s26"]["total"] == "12" and rows["s38"]["total"] == "12", rows
+
+
+def test_unsafe_no_sandbox_still_grades(tmp_path, capsys):
+    """--unsafe-no-sandbox: same grading path without isolation (the instructor's explicit choice)."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    nbformat.write(_solved(build_student_notebook(A, "una")), str(subs / "una.ipynb"))
+    out = tmp_path / "g.csv"
+    assert main(["homework", "grade", "buddy", str(subs), "--out", str(out), "--timeout", "10",
+                 "--unsafe-no-sandbox"]) == 0
+    assert _rows(out)["una"]["total"] == "12"
+
+
+@needs_sandbox
+def test_every_submission_failing_is_an_error(tmp_path, monkeypatch, capsys):
+    """A kernel that cannot start in the sandbox fails every row: exit status 3 and one line saying why."""
+    from kmemlib.homework import grading
+    monkeypatch.setattr(grading, "kernel_argv", lambda name: ["/no/such/python", "-f", "{connection_file}"])
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for sid in ("a", "b"):
+        nbformat.write(_solved(build_student_notebook(A, sid)), str(subs / f"{sid}.ipynb"))
+    assert main(["homework", "grade", "buddy", str(subs), "--out", str(tmp_path / "g.csv"), "--timeout", "10"]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "every submission failed" in err[0]
+    assert {r["status"] for r in _rows(tmp_path / "g.csv").values()} == {"failed"}

@@ -296,3 +296,39 @@ def test_book_tabs_show_every_shipped_kernel():
     assert "8388608" in ks and "4300900" in ks
     check = html.model_check_html()
     assert check.count("model and kernel agree") == len(labels)
+
+
+def test_kernel_tabs_switch_in_a_browser_without_javascript_of_ours(tmp_path):
+    """The tabs are CSS only: clicking a kernel's label shows its panel and hides the others."""
+    import headless  # tools/headless.py (conftest puts tools/ on sys.path)
+    from kmemlib.lab import html
+    binary = headless.find_browser()
+    if binary is None:
+        if _in_ci():
+            pytest.fail("CI=true and no Chromium (tools/ensure_chromium.sh installs it)")
+        pytest.skip("no Chromium: the tab test is skipped")
+    page = tmp_path / "tabs.html"
+    page.write_text("<!doctype html><html><body>" + html.module_output_html("kmalloc_sweep") + "</body></html>")
+    probe = """(() => { const t = document.querySelector('.kmem-ktabs');
+        const ps = [...t.querySelectorAll('.kmem-kpanel')];
+        const vis = () => ps.map(p => getComputedStyle(p).display === 'block');
+        const out = [vis()];
+        t.querySelectorAll('label').forEach(l => { l.click(); out.push(vis()); });
+        return JSON.stringify(out); })()"""
+    import json
+    with headless.Browser(binary) as b:
+        s = b.open_tab(420, 900)
+        b.load(s, page.as_uri())
+        states = json.loads(b.evaluate(s, probe))
+    n = len(html.shipped_kernels())
+    assert states[0] == [i == 0 for i in range(n)]
+    for k, state in enumerate(states[1:]):
+        assert state == [i == k for i in range(n)]
+
+
+def test_a_differing_module_line_is_marked_with_the_models_line():
+    from kmemlib.lab import html
+    out = html._marked(["a", "b <x>", "c"], ["a", "B", "c", "d"])
+    lines = out.removeprefix("<pre>").removesuffix("</pre>").split("\n")
+    assert lines[0] == "✓ a" and lines[1] == "✗ b &lt;x&gt;" and "model: B" in lines[2] and "kmem-diff" in lines[2]
+    assert lines[3] == "✓ c" and "model: d" in lines[4]

@@ -12,14 +12,19 @@ dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q "ok installed"
 command -v x86_64-linux-gnu-gcc-12 >/dev/null 2>&1 || need+=(gcc-12)
 command -v make >/dev/null 2>&1 || need+=(make)
 command -v pahole >/dev/null 2>&1 || need+=(dwarves)
-[ ${#need[@]} -eq 0 ] && exit 0
+# the kernels are resolved from the local apt lists (apt-cache pkgnames): an empty list needs an apt-get update
+lists_ok=1
+if command -v apt-cache >/dev/null 2>&1 && [ -z "$(apt-cache pkgnames linux-image-6.12. 2>/dev/null | head -1)" ]; then
+  lists_ok=0
+fi
+[ ${#need[@]} -eq 0 ] && [ "$lists_ok" = 1 ] && exit 0
 
 SUDO=""
 if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; fi
 if command -v apt-get >/dev/null 2>&1 && { [ "$(id -u)" = 0 ] || [ -n "$SUDO" ]; }; then
-  echo "[kmembook] installing ${need[*]} for the kernel lab test (apt-get) ..."
+  echo "[kmembook] apt-get update${need[*]:+ and install ${need[*]}} for the kernel lab test ..."
   $SUDO apt-get update -qq
-  if DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; then
+  if [ ${#need[@]} -eq 0 ] || DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null; then
     exit 0
   fi
   echo "[kmembook] apt-get install ${need[*]} failed" >&2

@@ -27,7 +27,6 @@ import queue
 import re
 import shutil
 import threading
-import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -41,7 +40,6 @@ import nbformat
 from ..errors import KmemError
 from .assignment import Assignment
 from .execute import ExecutionOutcome, execute_and_collect, kernel_argv
-from .problem import Question
 from .sandbox import Limits
 from .seeds import CourseKey, normalise_student_id, question_seed, student_seed
 
@@ -264,9 +262,23 @@ def _mentions(source: str, name: str) -> bool:
     return re.search(rf"\b{re.escape(name)}\b", source) is not None
 
 
-def _question_seed(settings: GradeSettings, sid: str, base: int, q: Question) -> int:
-    variant = int(settings.variants.get(sid, {}).get(q.qid, 0))
-    return question_seed(base, q.qid, variant)
+def _variants(assignment: Assignment, roster: Mapping[str, int], declared: Mapping[str, Any] | None,
+              notes: list[str]) -> dict[str, int]:
+    """The problem variant of each question: the one the notebook was built with when it says so (a student can
+    only pick among their own variants, whose answers they cannot know without solving them), else the roster's."""
+    from .sheet import MAX_VARIANT
+    said = declared.get("variants") if declared else None
+    if not isinstance(said, dict):
+        return dict(roster)
+    out = {}
+    for q in assignment.questions:
+        v = said.get(q.qid, 0)
+        out[q.qid] = v if isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= MAX_VARIANT else 0
+    differ = [q.qid for q in assignment.questions if out[q.qid] != roster.get(q.qid, 0)]
+    if differ:
+        notes.append(f"the notebook was built with other problem variants than this roster gives "
+                     f"({', '.join(differ)}); graded with the notebook's")
+    return {k: v for k, v in out.items() if v}
 
 
 def problem_fingerprint(assignment: Assignment, seeds: Mapping[str, int]) -> str:
@@ -344,8 +356,9 @@ def _grade(submission: Submission, assignment: Assignment, settings: GradeSettin
     sid = submission.student_id
     if submission.problem is not None or submission.path is None:
         reason = submission.problem or "no submission"
-        res.status = "not submitted" if submission.path is None and submission.problem == "not submitted" \
-            else "invalid"
+        res.status = "invalid"
+        if submission.path is None and submission.problem == "not submitted":
+            res.status, reason = "not submitted", "no submission was found for this student"
         res.questions, res.notes = _zero(assignment, "not-graded", reason), [reason]
         return res
     nb, problem, raw = _load(submission.path)
@@ -379,7 +392,12 @@ def _grade(submission: Submission, assignment: Assignment, settings: GradeSettin
     if declared and declared.get("seed") is not None and declared.get("seed") != seed \
             and declared.get("student_id") == sid and settings.key is None:
         notes.append(f"the notebook used seed {declared.get('seed')}, graded with seed {seed}")
-    seeds = {q.qid: _question_seed(settings, sid, seed, q) for q in assignment.questions}
+    if settings.key is not None and declared and declared.get("student_id") == sid and declared.get("seed") is not None:
+        notes.append("the notebook is a self-study copy (it has a seed), but grading uses the course key: "
+                     "were the notebooks built without --key?")
+    variants = _variants(assignment, settings.variants.get(sid, {}), declared if declared and
+                         declared.get("student_id") == sid else None, notes)
+    seeds = {q.qid: question_seed(seed, q.qid, variants.get(q.qid, 0)) for q in assignment.questions}
     res.status, res.seed = "graded", seed
     res.questions = _grade_answers(assignment, seeds, outcome)
     res.notes = notes

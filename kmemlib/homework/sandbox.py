@@ -98,7 +98,9 @@ def sandbox_argv(slot: int = 0, *, extra_ro: list[str] | None = None, tmpfs: int
     bwrap = find_bwrap()
     if not bwrap:
         raise SandboxError("bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
-    args = [bwrap, "--die-with-parent", "--new-session"]
+    # --as-pid-1: the grading process is the namespace's init, so no bubblewrap process holds its result pipe,
+    # and the kernel refuses signals sent to PID 1 from inside the namespace (the submission cannot kill it)
+    args = [bwrap, "--die-with-parent", "--new-session", "--as-pid-1"]
     if _is_root():
         args += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
     else:

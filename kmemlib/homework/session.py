@@ -107,8 +107,12 @@ class Session:
 
     def declared(self) -> dict[str, Any]:
         """What this notebook says about itself (read by the grader; trusted only as far as the grader checks)."""
+        variants = dict(self.variants)
+        if self._sheet is not None:
+            variants = {qid: p.get("variant", 0) for qid, p in self._sheet["problems"].items()
+                        if isinstance(p, dict) and p.get("variant")}
         return {"student_id": self.student_id, "assignment": self.assignment.aid, "seed": self.seed,
-                "variants": dict(self.variants), "sheet": "yes" if self._sheet is not None else None}
+                "variants": variants, "sheet": "yes" if self._sheet is not None else None}
 
     def __repr__(self) -> str:
         seed = "graded" if self.seed is None else f"seed={self.seed}"

@@ -42,6 +42,17 @@ def qemu_command(vmlinuz: Path, initrd: Path, *, cpus: int, mem_mib: int, consol
             "-kernel", str(vmlinuz), "-initrd", str(initrd), "-append", cmdline]
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: Linux ``prctl(PR_SET_PDEATHSIG, SIGKILL)``, so QEMU does not outlive a
+    killed Python (a test runner's timeout, say)."""
+    try:
+        import ctypes
+        import signal
+        ctypes.CDLL(None, use_errno=True).prctl(1, int(signal.SIGKILL), 0, 0, 0)   # 1 = PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def _read(path: Path) -> str:
     try:
         return path.read_bytes().decode("utf-8", "replace")
@@ -66,7 +77,8 @@ def boot(vmlinuz: Path, initrd: Path, workdir: Path, *, cpus: int, mem_mib: int,
         p.unlink(missing_ok=True)
     cmd = qemu_command(vmlinuz, initrd, cpus=cpus, mem_mib=mem_mib, console=console, dump=dump, append=append)
     t0 = time.monotonic()
-    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            preexec_fn=_die_with_parent)
     try:
         while proc.poll() is None:
             elapsed = time.monotonic() - t0
@@ -102,7 +114,7 @@ def print_progress(prefix: str) -> Callable[[float, str], None]:
 
     def show(elapsed: float, stage: str) -> None:
         if tty:
-            sys.stderr.write(f"\r\033[K{prefix}{elapsed:5.1f} s  {stage}")
+            sys.stderr.write(f"\r\033[K{prefix}{elapsed:5.1f} s  {stage}" + ("\n" if stage == "done" else ""))
             sys.stderr.flush()
         elif not seen or seen[-1] != stage:
             seen.append(stage)
