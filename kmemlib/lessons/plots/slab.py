@@ -53,7 +53,7 @@ def draw_object_layout(ax, g: CacheGeometry) -> None:
             continue
         ax.add_patch(Rectangle((r.start, 0), r.length, 1, facecolor=color, edgecolor="black", lw=0.8, zorder=2))
         if r.length >= 0.07 * g.size:
-            label = ax.text(r.start + r.length / 2, 0.6, f"{r.kind}\n{r.length} B", ha="center", va="center",
+            label = ax.text(r.start + r.length / 2, 0.68, f"{r.kind}\n{r.length} B", ha="center", va="center",
                             fontsize=9, color="white" if r.kind in ("object", "left redzone") else "black",
                             zorder=4)
             label._kmem_region = (r.start, r.start + r.length)
