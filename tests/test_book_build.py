@@ -144,7 +144,7 @@ def test_no_inline_script_names_a_cdn(book_build):
 def test_offline_javascript_is_in_the_site(book_build):
     static = HTML_DIR / "_static"
     for rel in ("kmem-offline/requirejs/require.js", "kmem-offline/html-manager/embed-amd.js",
-                "kmem-offline/mathjax/tex-mml-chtml.js", "kmem-widgets-setup.js", "kmem-mathjax-compat.js"):
+                "kmem-offline/mathjax/tex-chtml.js", "kmem-widgets-setup.js", "kmem-mathjax-compat.js"):
         assert (static / rel).is_file(), f"_static/{rel} missing from the built site"
     fonts = list((static / "kmem-offline/mathjax/output/chtml/fonts/woff-v2").glob("*.woff"))
     assert fonts, "MathJax CHTML fonts were not copied"
@@ -250,3 +250,113 @@ def test_config_serves_javascript_locally():
     for uri in [cfg["mathjax_path"], *cfg["nb_ipywidgets_js"]]:
         assert not is_remote(uri), uri
     assert "sphinx_thebe" not in cfg["extensions"]
+
+
+# --------------------------------------------------------------------------- MyST in the text (issue 12, point 1)
+class _MainText(HTMLParser):
+    """The text a reader sees in a page's <main> (no scripts, styles or code blocks: code may show roles)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+        self._main = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style", "pre"):
+            self._skip += 1
+        if tag == "main":
+            self._main += 1
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style", "pre"):
+            self._skip -= 1
+        if tag == "main":
+            self._main -= 1
+
+    def handle_data(self, data):
+        if self._main and not self._skip:
+            self.parts.append(data)
+
+
+RAW_MYST = re.compile(r"\{(?:glue|eval|doc|ref|numref|exercise|solution|download|term)(?::\w*)?\}`?|"
+                      r"^(`{3,}|:{3,})\{[\w:-]+\}", re.M)
+
+
+@pytest.mark.parametrize("docname", TOC)
+def test_no_raw_myst_in_the_page_text(book_build, docname):
+    """No MyST role or directive is left as text on a page (the ch5/ch7 leaks of issue 12), no repr of an object."""
+    text = _MainText()
+    text.feed(html_of(docname).read_text(encoding="utf-8"))
+    body = "".join(text.parts)
+    leaks = [m.group(0) for m in RAW_MYST.finditer(body)]
+    assert not leaks, f"{docname}: raw MyST in the text: {leaks[:5]}"
+    reprs = re.findall(r"<[\w.]+ object at 0x[0-9a-f]+>|<IPython\.core\.display\.\w+ object>|np\.float64\(", body)
+    assert not reprs, f"{docname}: a Python repr in the text: {reprs[:3]}"
+
+
+@pytest.mark.parametrize("docname", NOTEBOOKS)
+def test_downloaded_notebook_is_plain_markdown(book_build, docname):
+    """The .ipynb behind the download button (and Colab) has its numbers resolved and no MyST markup."""
+    import notebook_eval  # tools/notebook_eval.py
+
+    nb = nbformat.read(HTML_DIR / "_sources" / f"{docname}.ipynb", as_version=4)
+    source = nbformat.read(source_of(docname), as_version=4)
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert not notebook_eval.raw_myst(markdown), notebook_eval.raw_myst(markdown)[:5]
+    assert "{eval}" not in markdown and "user_expressions" not in json.dumps([c.metadata for c in nb.cells])
+    assert len(nb.cells) == len(source.cells), "the plain copy keeps every cell"
+    if "{eval}" in "\n".join(c.source for c in source.cells):
+        # the values are the build's: every expression's value from the page is in the copy
+        assert markdown != "\n".join(c.source for c in source.cells if c.cell_type == "markdown")
+    for link in re.findall(r"\]\(([^)]+)\)", markdown):
+        assert not link.endswith((".ipynb", ".md")), f"{docname}: relative notebook link {link!r} in the plain copy"
+
+
+@pytest.mark.parametrize("docname", NOTEBOOKS)
+def test_colab_button_opens_the_plain_copy(book_build, docname):
+    links = [h for h in parse(html_of(docname)).links if "colab.research.google.com" in h]
+    assert links and all(h.endswith(f"/blob/gh-pages/_sources/{docname}.ipynb") for h in links), links
+
+
+# ------------------------------------------------------------------------------------ weight (issue 12, point 9)
+SITE_BUDGET = 12_000_000
+"""Bytes of the whole built site (_build/html), everything a host serves."""
+
+
+def test_site_fits_its_size_budget(book_build):
+    files = [p for p in HTML_DIR.rglob("*") if p.is_file()]
+    total = sum(p.stat().st_size for p in files)
+    biggest = sorted(files, key=lambda p: p.stat().st_size, reverse=True)[:8]
+    assert total <= SITE_BUDGET, f"the site is {total:,} bytes > {SITE_BUDGET:,}; biggest: " + ", ".join(
+        f"{p.relative_to(HTML_DIR)} {p.stat().st_size:,}" for p in biggest)
+
+
+def test_site_ships_only_the_javascript_it_uses(book_build):
+    static = HTML_DIR / "_static"
+    assert not list(static.rglob("*.map")), "source maps are not loaded by any page"
+    assert not (static / "kmem-offline/html-manager/libembed-amd.js").exists(), "unused copy of embed-amd.js"
+    mathjax = {str(p.relative_to(static / "kmem-offline/mathjax")) for p in (static / "kmem-offline/mathjax").rglob("*")
+               if p.is_file() and p.name not in (".kmem-asset", "LICENSE")}
+    assert mathjax and all(m.startswith(offline_assets.MATHJAX_FILES) for m in mathjax), sorted(mathjax)[:10]
+
+
+@pytest.mark.parametrize("docname", TOC)
+def test_math_and_widget_javascript_only_where_needed(book_build, docname):
+    """A page loads MathJax only if it has math, the widget manager only if it has widgets."""
+    tags = parse(html_of(docname))
+    page = html_of(docname).read_text(encoding="utf-8")
+    srcs = [attrs.get("src", "") for attrs, _ in tags.scripts]
+    has_math = 'class="math' in page
+    assert any("mathjax" in s for s in srcs) == has_math, f"{docname}: math={has_math}, scripts={srcs}"
+    assert not any("fontawesome.js" in s for s in srcs), f"{docname} loads the theme's 1.5 MB icon script"
+    has_widgets = any(attrs.get("type") == WIDGET_VIEW for attrs, _ in tags.scripts)
+    assert any("embed-amd.js" in s for s in srcs) == has_widgets, f"{docname}: widgets={has_widgets}"
+
+
+def test_no_header_bar_with_only_a_search_box(book_build):
+    """pydata-sphinx-theme's top header would hold only a second search box: it is empty (no navbar items)."""
+    for docname in TOC:
+        page = html_of(docname).read_text(encoding="utf-8")
+        header = re.search(r'<header id="pst-header"[^>]*>(.*?)</header>', page, re.S)
+        assert header is None or not header.group(1).strip(), f"{docname}: header bar has {header.group(1)[:200]!r}"

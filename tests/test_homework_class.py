@@ -384,3 +384,18 @@ def test_unsafe_no_sandbox_still_grades(tmp_path, capsys):
     assert main(["homework", "grade", "buddy", str(subs), "--out", str(out), "--timeout", "10",
                  "--unsafe-no-sandbox"]) == 0
     assert _rows(out)["una"]["total"] == "12"
+
+
+@needs_sandbox
+def test_every_submission_failing_is_an_error(tmp_path, monkeypatch, capsys):
+    """A kernel that cannot start in the sandbox fails every row: exit status 3 and one line saying why."""
+    from kmemlib.homework import grading
+    monkeypatch.setattr(grading, "kernel_argv", lambda name: ["/no/such/python", "-f", "{connection_file}"])
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for sid in ("a", "b"):
+        nbformat.write(_solved(build_student_notebook(A, sid)), str(subs / f"{sid}.ipynb"))
+    assert main(["homework", "grade", "buddy", str(subs), "--out", str(tmp_path / "g.csv"), "--timeout", "10"]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "every submission failed" in err[0]
+    assert {r["status"] for r in _rows(tmp_path / "g.csv").values()} == {"failed"}

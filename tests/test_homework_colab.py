@@ -18,9 +18,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
-pytestmark = pytest.mark.slow
 
 
+
+@pytest.mark.slow
 def test_student_notebook_in_a_fresh_environment(tmp_path):
     src = tmp_path / "src"          # pip builds in the source tree: a copy keeps the repository clean
     src.mkdir()
@@ -59,3 +60,13 @@ def test_student_notebook_in_a_fresh_environment(tmp_path):
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert str(venv) in out["kmemlib"]                       # the installed copy, not the repository
     assert len(out["checks"]) == 5 and all("correct" in t and "not yet" not in t for t in out["checks"]), out
+
+
+def test_install_cell_follows_the_repository_setting():
+    """The student notebooks' install cell names the repository of _config.yml (the book's one setting)."""
+    import yaml
+
+    from kmemlib.homework.notebooks import INSTALL_SPEC, install_source
+    url = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))["repository"]["url"]
+    assert INSTALL_SPEC == f"kmemlib @ git+{url.rstrip('/').removesuffix('.git')}"
+    assert json.dumps(INSTALL_SPEC) in install_source()

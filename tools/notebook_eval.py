@@ -13,7 +13,8 @@ This Sphinx extension (``_config.yml`` → ``sphinx.local_extensions``) does thr
    ``{eval}`ex_order` `` as code. After the build every notebook page's ``_sources/<page>.ipynb`` (the file behind
    the page's download button) is replaced by a copy whose Markdown is plain: expressions replaced by the values
    the build computed, links to other chapters pointing at the published pages, ``{exercise}``/``{solution}`` and
-   admonitions turned into Markdown/HTML that every notebook front end renders. The Colab launch button opens that
+   admonitions turned into Markdown/HTML that every notebook front end renders, code cells without stored outputs
+   (the copy is meant to be run; the page shows the outputs). The Colab launch button opens that
    copy from the published site's branch (``kmem_pages_branch``, default ``gh-pages``).
 
 The published site's address (for the links in the plain copies) is ``html_baseurl`` when set, else derived from
@@ -173,8 +174,13 @@ def plain_notebook(nb: dict, values: list[tuple[str, str]], docname: str, base_u
         return f"{base_url}{doc}.html" + (f"#{anchor}" if anchor else "")
 
     out = copy.deepcopy(nb)
+    out.get("metadata", {}).pop("widgets", None)
     state = {"exercise": 0, "labels": {}}
     for cell in out["cells"]:
+        if cell["cell_type"] == "code":
+            # a copy to run (Colab) or read after running: no stored outputs (the site shows them; some are MBs)
+            cell["outputs"], cell["execution_count"] = [], None
+            continue
         if cell["cell_type"] != "markdown":
             continue
         src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
@@ -261,11 +267,25 @@ def _write_plain_notebooks(app, exception) -> None:
     logger.info(f"[notebook_eval] {count} plain-Markdown notebooks written to _sources/ (links to {base or '?'})")
 
 
+def _check_install_cells(app) -> None:
+    """The chapters' install cells must name the repository of ``_config.yml`` (tools/repository_url.py)."""
+    from sphinx.util import logging
+
+    import repository_url  # tools/repository_url.py, beside this file
+
+    for path, lines in repository_url.stale(Path(app.srcdir)).items():
+        logging.getLogger(__name__).warning(
+            f"{path.name}: install cell {lines[0]!r} does not name "
+            f"{repository_url.install_requirement(repository_url.repository_url(Path(app.srcdir)))!r} "
+            "(repository.url in _config.yml): run python tools/repository_url.py")
+
+
 def setup(app):
     """Sphinx entry point (``sphinx.local_extensions: {notebook_eval: tools}`` in ``_config.yml``)."""
     app.setup_extension("myst_nb")
     app.add_config_value("kmem_pages_branch", "gh-pages", "html")
     app.add_role("eval", _make_role(), override=True)
+    app.connect("builder-inited", _check_install_cells)
     app.connect("env-before-read-docs", _env_before_read)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)

@@ -101,7 +101,9 @@ def remove_solution_markers(source: str, *, where: str = "cell") -> str:
     return "\n".join(line for i, line in enumerate(lines) if i not in drop)
 
 
-#: Where the install cell of a student notebook gets kmemlib from when it is missing (Colab, a plain Jupyter).
+#: Where the install cell of a student notebook gets kmemlib from when it is missing (Colab, a plain Jupyter): the
+#: repository of ``repository.url`` in ``_config.yml`` (the book's one setting; tests/test_homework_colab.py checks
+#: that the two agree).
 INSTALL_SPEC = "kmemlib @ git+https://github.com/kmembook/kmembook"
 
 
