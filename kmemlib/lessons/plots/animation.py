@@ -1,8 +1,8 @@
 """Matplotlib animations as self-contained HTML that plays on a static, offline page.
 
 ``FuncAnimation.to_jshtml()`` embeds every frame, but its player links FontAwesome from a CDN
-for the button icons. :func:`offline_jshtml` drops that link and draws the icons with plain
-Unicode characters, so the player needs nothing from another site.
+for the button icons. :func:`offline_jshtml` drops that link and labels the buttons with plain
+text, so the player needs nothing from another site.
 """
 
 from __future__ import annotations
@@ -11,17 +11,18 @@ import re
 
 from matplotlib.animation import Animation
 
-# FontAwesome 4 classes used by matplotlib's player -> a Unicode glyph with the same meaning.
+# FontAwesome 4 classes used by matplotlib's player -> a plain-text label with the same meaning (no emoji-font
+# symbols such as U+23EE..23F8, which many systems draw as empty boxes).
 _ICONS = {
-    "fa fa-minus": "\u2212",
-    "fa fa-fast-backward": "\u23ee",
-    "fa fa-step-backward": "\u23f4\u2009|",
-    "fa fa-play fa-flip-horizontal": "\u25c0",
-    "fa fa-pause": "\u23f8",
-    "fa fa-play": "\u25b6",
-    "fa fa-step-forward": "|\u2009\u23f5",
-    "fa fa-fast-forward": "\u23ed",
-    "fa fa-plus": "+",
+    "fa fa-minus": "slower",
+    "fa fa-fast-backward": "|&lt;&lt;",
+    "fa fa-step-backward": "|&lt;",
+    "fa fa-play fa-flip-horizontal": "&lt;",
+    "fa fa-pause": "||",
+    "fa fa-play": "&gt;",
+    "fa fa-step-forward": "&gt;|",
+    "fa fa-fast-forward": "&gt;&gt;|",
+    "fa fa-plus": "faster",
 }
 _CDN_LINK = re.compile(r"<link\s+rel=\"stylesheet\"\s+href=\"https?://[^\"]*font-awesome[^\"]*\"\s*/?>", re.S)
 _ICON = re.compile(r"<i class=\"(fa [^\"]+)\"></i>")
