@@ -193,7 +193,12 @@ LAYOUT_JS = r"""
     const box = t.parentElement;
     if (t.getBoundingClientRect().width > box.clientWidth + 1) overflowing.push((t.textContent || '').slice(0, 60));
   }
-  return {vw, wide: wide.slice(0, 12), clipped, plumbing, transparent, overflowing};
+  const longCode = [];
+  for (const pre of document.querySelectorAll('main div.cell_input pre, main div.highlight pre')) {
+    if (pre.getBoundingClientRect().width > 0 && pre.scrollWidth > pre.clientWidth + 1)
+      longCode.push((pre.textContent || '').trim().slice(0, 60));
+  }
+  return {vw, wide: wide.slice(0, 12), clipped, plumbing, transparent, overflowing, longCode};
 })()
 """
 
@@ -220,6 +225,7 @@ def test_page_reads_right_at_every_width_and_theme(browser, site, docname, view)
     assert not got["transparent"], f"{where}: figures on a transparent background: {got['transparent']}"
     if width >= 1280:   # on a desktop every table fits the column; on a phone a wide one scrolls in its box
         assert not got["overflowing"], f"{where}: tables wider than the column: {got['overflowing']}"
+    assert not got["longCode"], f"{where}: code lines hidden behind a scroll bar: {got['longCode']}"
 
 
 @pytest.mark.parametrize("docname", TOC)
