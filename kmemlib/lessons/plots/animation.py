@@ -11,6 +11,9 @@ import re
 
 from matplotlib.animation import Animation
 
+from ...errors import InvalidArgumentError
+from ._args import check_instance, show
+
 # FontAwesome 4 classes used by matplotlib's player -> a plain-text label with the same meaning (no emoji-font
 # symbols such as U+23EE..23F8, which many systems draw as empty boxes).
 _ICONS = {
@@ -30,6 +33,9 @@ _ICON = re.compile(r"<i class=\"(fa [^\"]+)\"></i>")
 
 def offline_jshtml(anim: Animation, *, default_mode: str = "once", **kwargs: object) -> str:
     """``anim.to_jshtml()`` with the CDN stylesheet removed and the button icons as text."""
+    check_instance(anim, Animation, "anim", "a matplotlib Animation")
+    if default_mode not in ("loop", "once", "reflect"):
+        raise InvalidArgumentError(f"default_mode must be 'loop', 'once' or 'reflect', got {show(default_mode)}")
     html = anim.to_jshtml(default_mode=default_mode, **kwargs)
     html, n_links = _CDN_LINK.subn("", html)
     html = _ICON.sub(lambda m: f'<span aria-hidden="true">{_ICONS.get(m.group(1), "?")}</span>', html)

@@ -22,15 +22,25 @@ from matplotlib.patches import Patch
 from ...errors import InvalidSizeError
 from ...mm import vmstat as _frag
 from ...mm.pages import PAGE_SHIFT
+from ._args import check_int, check_int_seq, check_page_shift, check_str, check_str_mapping
 
 _MAP_COLOURS = ("#f2f2f2", "#1f77b4", "#d62728", "#9467bd")   # free, movable, unmovable, reclaimable
 _MAP_NAMES = ("free", "movable (user page)", "unmovable (kernel)", "reclaimable")
 
 
+_MAX_ORDERS = 64
+"""At most this many orders per buddyinfo row (the kernel has MAX_PAGE_ORDER + 1 <= 21)."""
+
+
+def _nr_free(nr_free: object, name: str = "nr_free") -> list[int]:
+    return check_int_seq(nr_free, name, 0, None, max_len=_MAX_ORDERS)
+
+
 def _rows(rows: Mapping[str, Sequence[int]]) -> dict[str, list[int]]:
+    rows = check_str_mapping(rows, "rows", what="a dict {label: buddyinfo row}")
     if not rows:
         raise InvalidSizeError("need at least one buddyinfo row")
-    out = {k: list(v) for k, v in rows.items()}
+    out = {k: _nr_free(v, f"rows[{k!r}]") for k, v in rows.items()}
     widths = {len(v) for v in out.values()}
     if len(widths) != 1:
         raise InvalidSizeError(f"rows have different numbers of orders: {sorted(widths)}")
@@ -39,6 +49,8 @@ def _rows(rows: Mapping[str, Sequence[int]]) -> dict[str, list[int]]:
 
 def free_bytes_by_order(nr_free: Sequence[int], page_shift: int = PAGE_SHIFT) -> list[int]:
     """Bytes of free memory in blocks of each order: ``nr_free[o] << (o + PAGE_SHIFT)``."""
+    nr_free = _nr_free(nr_free)
+    check_page_shift(page_shift)
     return [c << (o + page_shift) for o, c in enumerate(nr_free)]
 
 
@@ -47,6 +59,9 @@ def free_by_order_figure(rows: Mapping[str, Sequence[int]], *, page_shift: int =
     """Grouped bars: free memory (``unit``: "KiB", "MiB" or "GiB") held in free blocks of each
     order, one bar per row label (e.g. "fresh zone", "after the workload")."""
     data = _rows(rows)
+    check_page_shift(page_shift)
+    check_str(title, "title")
+    check_str(unit, "unit")
     scale = {"KiB": 1 << 10, "MiB": 1 << 20, "GiB": 1 << 30}.get(unit)
     if scale is None:
         raise InvalidSizeError(f"unit must be KiB, MiB or GiB, got {unit!r}")
@@ -71,7 +86,7 @@ def index_table(nr_free: Sequence[int]) -> list[dict[str, int]]:
     """Per order: ``unusable`` (``unusable_free_index``, 0..1000), ``fragmentation``
     (``__fragmentation_index``: -1000 = a block of that order is free, else 0..1000) and
     ``extfrag`` (``extfrag_for_order``, percent)."""
-    row = list(nr_free)
+    row = _nr_free(nr_free)
     return [{"order": o, "unusable": _frag.unusable_index(row, o),
              "fragmentation": _frag.fragmentation_index(row, o),
              "extfrag": _frag.extfrag_for_order(row, o)} for o in range(len(row))]
@@ -83,6 +98,7 @@ def index_figure(rows: Mapping[str, Sequence[int]], *,
     order, both divided by 1000 as ``/sys/kernel/debug/extfrag/*`` prints them. A fragmentation
     index of -1 means "a free block of this order exists: the request would succeed"."""
     data = _rows(rows)
+    check_str(title, "title")
     fig = Figure(figsize=(8, 3.6), layout="constrained")
     ax_u, ax_f = fig.subplots(1, 2, sharex=True)
     markers = "os^vDx"
@@ -114,10 +130,14 @@ def page_map_figure(maps: Mapping[str, Sequence[int]], *, pages_per_row: int = 1
     """Each page map drawn as a grid (``pages_per_row`` pages per row, PFN increasing left to
     right, top to bottom), coloured free / movable / unmovable / reclaimable; thin lines mark
     pageblock boundaries."""
+    maps = check_str_mapping(maps, "maps", what="a dict {label: page map}")
     if not maps:
         raise InvalidSizeError("need at least one page map")
-    if pages_per_row < 1 or pageblock_nr_pages < 1:
-        raise InvalidSizeError("pages_per_row and pageblock_nr_pages must be >= 1")
+    check_int(pages_per_row, "pages_per_row", 1, 1 << 16, exc=InvalidSizeError)
+    check_int(pageblock_nr_pages, "pageblock_nr_pages", 1, 1 << 30, exc=InvalidSizeError)
+    check_str(title, "title")
+    maps = {k: check_int_seq(v, f"maps[{k!r}]", 0, len(_MAP_COLOURS) - 1, max_len=1 << 24)
+            for k, v in maps.items()}
     n = len(maps)
     fig = Figure(figsize=(8, 4.2 if n > 1 else 4.6), layout="constrained")
     axes = fig.subplots(1, n, squeeze=False)[0]

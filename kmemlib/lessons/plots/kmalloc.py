@@ -12,9 +12,11 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyArrowPatch, Rectangle
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
+from ...errors import InvalidSizeError
 from ...mm import kmalloc as _km
 from ..kmalloc_waste import SlotView, class_thresholds, size_classes, waste_curve, waste_pct
 from ..module_loop import LoopRow
+from ._args import check_bool, check_figsize, check_instances, check_int, check_real, check_str
 
 _SLAB_BG = "#e8f1fb"
 _PAGE_BG = "#fdf0e6"
@@ -25,6 +27,7 @@ _REQ = "#4c8bd6"
 
 def human_bytes(n: float) -> str:
     """``8``, ``96``, ``4K``, ``2M`` style labels (powers of 1024, no decimals unless needed)."""
+    check_real(n, "n", 0, None)
     for unit, shift in (("M", 20), ("K", 10)):
         if n >= 1 << shift and n % (1 << shift) == 0:
             return f"{int(n) >> shift}{unit}"
@@ -39,7 +42,11 @@ def plot_sawtooth(lo: int = 1, hi: int = _km.KMALLOC_MAX_SIZE, basis: str = "all
                   per_class: int = 40, mark_peaks: bool = True, figsize: tuple[float, float] = (8, 4.4)) -> Figure:
     """Waste % against request size on a log-2 x axis: the kmalloc caches below
     ``KMALLOC_MAX_CACHE_SIZE``, the page allocator above it, up to ``KMALLOC_MAX_SIZE``."""
-    sizes, pct = waste_curve(lo, hi, basis, per_class=per_class)
+    check_int(lo, "lo", 1, None, exc=InvalidSizeError)
+    check_int(hi, "hi", lo, None, exc=InvalidSizeError)
+    check_bool(mark_peaks, "mark_peaks")
+    check_figsize(figsize)
+    sizes, pct = waste_curve(lo, hi, basis, per_class=per_class)   # checks lo, hi, basis, per_class
     fig = Figure(figsize=figsize, layout="constrained")
     ax = fig.add_subplot()
     split = _km.KMALLOC_MAX_CACHE_SIZE
@@ -83,7 +90,12 @@ def plot_small_zoom(lo: int = 1, hi: int = 256, basis: str = "allocation", *, co
                     figsize: tuple[float, float] = (8, 4.4)) -> Figure:
     """Every request from ``lo`` to ``hi`` bytes (linear axis), the caches named at their boundaries,
     and what a sweep in steps of ``coarse_step`` bytes would sample (it misses the teeth)."""
-    sizes, pct = waste_curve(lo, hi, basis, every_byte=True)
+    check_int(lo, "lo", 1, None, exc=InvalidSizeError)
+    check_int(hi, "hi", lo, None, exc=InvalidSizeError)
+    if coarse_step is not None:
+        check_int(coarse_step, "coarse_step", 0, None, what="0 or None: no sweep marks")
+    check_figsize(figsize)
+    sizes, pct = waste_curve(lo, hi, basis, every_byte=True)       # checks lo, hi, basis
     fig = Figure(figsize=figsize, layout="constrained")
     ax = fig.add_subplot()
     ax.vlines(sizes, 0, pct, color=_LINE, lw=1.0, alpha=0.85, label="every request size")
@@ -111,6 +123,9 @@ def plot_small_zoom(lo: int = 1, hi: int = 256, basis: str = "allocation", *, co
 def plot_module_loop(rows: Sequence[LoopRow], *, curve: bool = True, figsize: tuple[float, float] = (8, 6)) -> Figure:
     """The module loop's rows: request and ``ksize`` per call (top) and waste % (bottom), with the
     continuous waste curve behind the samples, ``ZERO_SIZE_PTR`` and the NULL row marked."""
+    rows = check_instances(rows, LoopRow, "rows", what="the LoopRow list module_loop() returns")
+    check_bool(curve, "curve")
+    check_figsize(figsize)
     fig = Figure(figsize=figsize, layout="constrained")
     top, bot = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     mib = float(1 << 20)
@@ -166,6 +181,11 @@ def plot_slab_slots(slots: Sequence[SlotView], *, title: str = "", head: int | N
                     figsize: tuple[float, float] = (8, 3.2)) -> Figure:
     """One slab drawn slot by slot: used slots with the requested bytes and the rounding waste, free
     slots with their free pointer, and the free list as arrows from each free slot to the next."""
+    slots = check_instances(slots, SlotView, "slots", what="the SlotView list slab_occupancy() returns")
+    check_str(title, "title")
+    if head is not None:
+        check_int(head, "head", 0, max(len(slots) - 1, 0), what="a slot index")
+    check_figsize(figsize)
     fig = Figure(figsize=figsize, layout="constrained")
     ax = fig.add_subplot()
     n = len(slots)

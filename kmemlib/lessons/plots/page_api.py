@@ -24,6 +24,7 @@ from ...errors import InvalidSizeError
 from ...mm import gfp as _gfp
 from ...mm.page_alloc import ALLOC_MIN_RESERVE, ALLOC_NON_BLOCK, ZONE_NAMES, Event, Zone, gfp_to_alloc_flags, gfp_zone
 from ...mm.pages import MAX_PAGE_ORDER, PAGE_SHIFT, get_order
+from ._args import check_instance, check_int, check_page_shift, check_str_mapping
 
 _C_KEPT = "#1f77b4"
 _C_UNUSED = "#ff7f0e"
@@ -84,6 +85,8 @@ def exact_vs_pages(size: int, *, zone_pages: int = 1 << MAX_PAGE_ORDER,
     :class:`~kmemlib.errors.InvalidOrderError` when the order exceeds MAX_PAGE_ORDER."""
     if not isinstance(size, int) or isinstance(size, bool) or size < 1:
         raise InvalidSizeError(f"size must be an int >= 1, got {size!r}")
+    check_int(zone_pages, "zone_pages", 1, 1 << 24, exc=InvalidSizeError)
+    check_page_shift(page_shift)
     order = get_order(size, page_shift)
     a = Zone(zone_pages, page_shift=page_shift, log_events=False)
     b = Zone(zone_pages, page_shift=page_shift, log_events=True)
@@ -116,6 +119,7 @@ def _fmt_kib(nbytes: int) -> str:
 def format_comparison(cmp: ExactComparison) -> str:
     """A compact text table of :func:`exact_vs_pages` (lines of at most 66 characters): bytes,
     pages kept and given back, the tail's free blocks and the /proc/buddyinfo rows after each call."""
+    check_instance(cmp, ExactComparison, "cmp", "an ExactComparison (exact_vs_pages())")
     cols = len(cmp.nr_free_fresh)
     lines = [
         f"request: {cmp.size} bytes",
@@ -141,6 +145,7 @@ def exact_vs_pages_figure(cmp: ExactComparison) -> Figure:
     """Two bars over the order-``get_order(size)`` block, one square per page: what the caller
     holds after ``alloc_pages`` (used + unused pages) and after ``alloc_pages_exact`` (kept pages +
     the tail given back, outlined by the free block each part coalesced into)."""
+    check_instance(cmp, ExactComparison, "cmp", "an ExactComparison (exact_vs_pages())")
     fig = Figure(figsize=(8, 3.2), layout="constrained")
     ax = fig.add_subplot()
     n, nr = cmp.block_pages, cmp.nr_pages
@@ -193,6 +198,9 @@ class GfpRow:
 def gfp_rows(words: dict[str, int]) -> list[GfpRow]:
     """One :class:`GfpRow` per ``{label: gfp}`` entry, computed with :mod:`kmemlib.mm.gfp` and
     ``gfp_zone``/``gfp_to_alloc_flags`` of :mod:`kmemlib.mm.page_alloc` (order-0 request)."""
+    words = check_str_mapping(words, "words", what="a dict {label: gfp flags}")
+    for g in words.values():
+        _gfp.check_gfp(g)
     rows = []
     f = _gfp.FLAGS
     for label, g in words.items():

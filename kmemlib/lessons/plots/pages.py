@@ -19,8 +19,11 @@ from dataclasses import dataclass
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
-from ...errors import InvalidSizeError
+from ...errors import InvalidArgumentError, InvalidSizeError
 from ...mm.pages import MAX_PAGE_ORDER, PAGE_SHIFT, get_order, max_order_naming, pfn_to_virt
+from ...readers.procfs import BuddyInfoRow, ZoneInfo
+from ._args import (U64_MAX, check_instance, check_instances, check_int, check_int_seq, check_max_page_order,
+                    check_page_shift, check_seq, check_str, show)
 from .tables import html_table  # noqa: F401 - the chapters import it from here too
 
 KiB = 1024
@@ -47,12 +50,20 @@ def buddyinfo_table(rows: list) -> str:
     """/proc/buddyinfo rows (:func:`kmemlib.readers.procfs.read_buddyinfo`) as a compact HTML table: one row
     per zone, one column per order, the cells ``free_area[order].nr_free``. It shows the same numbers
     as the file (``frag_show_print()``, mm/vmstat.c) but fits the book's column."""
+    rows = _buddyinfo_rows(rows)
     if not rows:
         raise InvalidSizeError("buddyinfo_table needs at least one row")
     n_orders = len(rows[0].nr_free)
     header = ["node, zone"] + [str(o) for o in range(n_orders)]
     body = [[f"{r.node}, {r.zone}"] + list(r.nr_free) for r in rows]
     return html_table(header, body, align="l" + "r" * n_orders)
+
+
+def _buddyinfo_rows(rows: object) -> list[BuddyInfoRow]:
+    rows = check_instances(rows, BuddyInfoRow, "rows", what="a list of BuddyInfoRow (read_buddyinfo())")
+    for r in rows:
+        check_int_seq(r.nr_free, "a row's nr_free", 0, None, max_len=64)
+    return rows
 
 
 @dataclass(frozen=True)
@@ -85,7 +96,10 @@ def order_cost(size: int, *, page_shift: int = PAGE_SHIFT,
     Models ``get_order()`` (``include/asm-generic/getorder.h``) followed by the buddy allocator's
     rule that a request is served by one naturally aligned block of 2^order pages.
     """
-    order = get_order(size, page_shift)        # raises InvalidSizeError for size < 1
+    check_int(size, "size", 1, U64_MAX, exc=InvalidSizeError)
+    check_page_shift(page_shift)
+    check_max_page_order(max_page_order)
+    order = get_order(size, page_shift)
     page_size = 1 << page_shift
     given = page_size << order
     wasted = given - size
@@ -98,6 +112,7 @@ def order_cost(size: int, *, page_shift: int = PAGE_SHIFT,
 
 def order_cost_text(cost: OrderCost) -> str:
     """A few lines of plain text describing :func:`order_cost` output (the widget prints this)."""
+    check_instance(cost, OrderCost, "cost", "an OrderCost (order_cost())")
     lines = [
         f"request         : {cost.size} bytes ({fmt_bytes(cost.size)})",
         f"get_order()     : {cost.order}",
@@ -121,10 +136,10 @@ def size_choices(lo: int = 1, hi: int = 8 * MiB, steps_per_octave: int = 4,
     Every power of two, ``steps_per_octave - 1`` evenly spaced sizes inside each octave (rounded to
     whole bytes) and the ``extra`` sizes (defaults: one byte over a page, and 132 KiB) are included.
     """
-    if lo < 1 or hi < lo:
-        raise InvalidSizeError(f"size_choices needs 1 <= lo <= hi, got {lo}, {hi}")
-    if steps_per_octave < 1:
-        raise InvalidSizeError(f"steps_per_octave must be >= 1, got {steps_per_octave}")
+    check_int(lo, "lo", 1, U64_MAX, exc=InvalidSizeError)
+    check_int(hi, "hi", lo, U64_MAX, exc=InvalidSizeError)
+    check_int(steps_per_octave, "steps_per_octave", 1, 1 << 12, exc=InvalidSizeError)
+    extra = check_int_seq(extra, "extra", 0, None)
     sizes = set()
     p = 1
     while p <= hi:
@@ -141,13 +156,17 @@ def size_choices(lo: int = 1, hi: int = 8 * MiB, steps_per_octave: int = 4,
 def order_sweep(sizes: list[int], *, page_shift: int = PAGE_SHIFT,
                 max_page_order: int = MAX_PAGE_ORDER) -> list[OrderCost]:
     """:func:`order_cost` for every size (for tables and the sweep figure)."""
+    sizes = check_int_seq(sizes, "sizes", 1, U64_MAX)
+    check_page_shift(page_shift)
+    check_max_page_order(max_page_order)
     return [order_cost(s, page_shift=page_shift, max_page_order=max_page_order) for s in sizes]
 
 
 def sweep_sizes(lo: int = 1, hi: int = 8 * MiB, points_per_octave: int = 64) -> list[int]:
     """Dense, log-spaced integer sizes for the sweep figure; includes every 2^k and 2^k + 1."""
-    if lo < 1 or hi < lo:
-        raise InvalidSizeError(f"sweep_sizes needs 1 <= lo <= hi, got {lo}, {hi}")
+    check_int(lo, "lo", 1, U64_MAX, exc=InvalidSizeError)
+    check_int(hi, "hi", lo, U64_MAX, exc=InvalidSizeError)
+    check_int(points_per_octave, "points_per_octave", 1, 1 << 12, exc=InvalidSizeError)
     sizes = set()
     p = 1
     while p <= hi:
@@ -163,7 +182,10 @@ def waste_sweep_figure(sizes: list[int] | None = None, *, page_shift: int = PAGE
                        mark: tuple[int, ...] = (132 * KiB,)) -> Figure:
     """Two panels over request size (log scale): bytes handed out vs requested, and wasted bytes as
     % of the allocation. Sizes above the largest order are drawn but marked as failing."""
-    sizes = sweep_sizes() if sizes is None else sizes
+    sizes = sweep_sizes() if sizes is None else check_int_seq(sizes, "sizes", 1, U64_MAX, min_len=1)
+    check_page_shift(page_shift)
+    check_max_page_order(max_page_order)
+    mark = check_int_seq(mark, "mark", 1, U64_MAX)
     costs = order_sweep(sizes, page_shift=page_shift, max_page_order=max_page_order)
     fig = Figure(figsize=(8, 6.2), layout="constrained")
     ax1, ax2 = fig.subplots(2, 1, sharex=True)
@@ -236,6 +258,12 @@ def max_order_history(versions: tuple[tuple[int, int], ...] = ((5, 15), (6, 1), 
                                                                (6, 8), (6, 12), (6, 18))) -> list[dict]:
     """One row per kernel version from :func:`kmemlib.mm.pages.max_order_naming`, plus the free-area
     count (``free_area[]`` entries = /proc/buddyinfo columns) derived from it."""
+    versions = check_seq(versions, "versions", what="a list of (major, minor) kernel versions")
+    for v in versions:
+        if not isinstance(v, tuple) or len(v) != 2:
+            raise InvalidArgumentError(f"every entry of versions must be a (major, minor) pair, got {show(v)}")
+        check_int(v[0], "a kernel version's major", 2, 99)
+        check_int(v[1], "a kernel version's minor", 0, 999)
     rows = []
     for v in versions:
         n = max_order_naming(v)
@@ -259,6 +287,8 @@ class AddressRow:
 
 def address_rows(pfns: list[int], *, page_shift: int = PAGE_SHIFT) -> list[AddressRow]:
     """``PFN_PHYS(pfn)`` = ``pfn << PAGE_SHIFT`` and ``pfn_to_virt(pfn)`` = ``PAGE_OFFSET + PFN_PHYS(pfn)``."""
+    pfns = check_int_seq(pfns, "pfns", 0, U64_MAX)
+    check_page_shift(page_shift)
     return [AddressRow(p, p << page_shift, pfn_to_virt(p, page_shift)) for p in pfns]
 
 
@@ -278,6 +308,7 @@ class ZoneRow:
 
 def zone_rows(zoneinfo: list) -> list[ZoneRow]:
     """Populated zones of parsed /proc/zoneinfo (:func:`kmemlib.readers.procfs.read_zoneinfo`), in file order."""
+    zoneinfo = check_instances(zoneinfo, ZoneInfo, "zoneinfo", what="a list of ZoneInfo (read_zoneinfo())")
     return [ZoneRow(z.node, z.name, z.start_pfn, z.start_pfn + z.spanned, z.spanned, z.present, z.managed,
                     z.free) for z in zoneinfo if z.populated and z.start_pfn is not None]
 
@@ -287,8 +318,11 @@ def zone_map_figure(rows: list[ZoneRow], *, page_shift: int = PAGE_SHIFT, title:
 
     The x axis is physical address in GiB; ZONE_DMA is so small (16 MiB) that its label sits above it.
     """
+    rows = check_instances(rows, ZoneRow, "rows", what="a list of ZoneRow (zone_rows())")
     if not rows:
         raise InvalidSizeError("zone_map_figure needs at least one zone")
+    check_page_shift(page_shift)
+    check_str(title, "title")
     nodes = sorted({r.node for r in rows})
     fig = Figure(figsize=(8, 2.6 + 1.4 * len(nodes)), layout="constrained")
     ax = fig.subplots()
@@ -322,10 +356,13 @@ def zone_map_figure(rows: list[ZoneRow], *, page_shift: int = PAGE_SHIFT, title:
 def buddyinfo_figure(rows: list, *, page_shift: int = PAGE_SHIFT, title: str = "") -> Figure:
     """Free memory per order from /proc/buddyinfo rows: ``nr_free[o] << o`` pages, in MiB, one bar
     group per zone (log y axis so small zones stay visible)."""
-    fig = Figure(figsize=(8, 3.6), layout="constrained")
-    ax = fig.subplots()
+    rows = _buddyinfo_rows(rows)
     if not rows:
         raise InvalidSizeError("buddyinfo_figure needs at least one row")
+    check_page_shift(page_shift)
+    check_str(title, "title")
+    fig = Figure(figsize=(8, 3.6), layout="constrained")
+    ax = fig.subplots()
     n_orders = len(rows[0].nr_free)
     width = 0.8 / len(rows)
     for i, r in enumerate(rows):

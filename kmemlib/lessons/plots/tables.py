@@ -10,6 +10,7 @@ import html
 import re
 
 from ...errors import InvalidSizeError
+from ._args import check_bool, check_optional_str, check_seq, check_str
 
 _ALIGN = {"l": "text-align:left", "r": "text-align:right"}
 SHORT_CELL = 28
@@ -25,6 +26,12 @@ def html_table(header: list[str], rows: list[list[object]], align: str = "", *, 
     Cells, headers and the optional ``caption`` are HTML-escaped unless ``escape=False`` (for cells
     that carry their own markup, e.g. ``<code>``). Short cells (:data:`SHORT_CELL`) stay on one line, longer
     ones break only between words; ``nowrap`` keeps the data cells of every column but the last on one line."""
+    header = check_seq(header, "header", what="a list of column titles")
+    rows = [check_seq(r, "a row of rows", what="a list of cells") for r in check_seq(rows, "rows")]
+    check_str(align, "align")
+    check_str(caption, "caption")
+    check_bool(escape, "escape")
+    check_bool(nowrap, "nowrap")
     al = align or "r" * len(header)
     if len(al) != len(header) or any(len(r) != len(header) for r in rows):
         raise InvalidSizeError("html_table: every row needs one cell per header column")
@@ -54,6 +61,11 @@ def html_table(header: list[str], rows: list[list[object]], align: str = "", *, 
 def dict_table(rows: list[dict[str, object]], *, caption: str | None = None) -> str:
     """:func:`html_table` of dict rows: the first row's keys are the header, numeric columns are
     right-aligned, ``True``/``False``/``None`` read as yes/no/empty."""
+    rows = check_seq(rows, "rows", what="a list of dicts")
+    for r in rows:
+        if not isinstance(r, dict):
+            raise InvalidSizeError(f"every entry of rows must be a dict, got {show(r)} of type {type(r).__name__}")
+    check_optional_str(caption, "caption")
     if not rows:
         return "<p><i>(no rows)</i></p>"
     keys = list(rows[0])
