@@ -8,6 +8,7 @@ call at the top of the function, never inside a drawing loop.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Mapping
 
 from ...errors import InvalidArgumentError, InvalidSizeError, KmemError
@@ -68,9 +69,8 @@ def check_instances(value: object, cls: type, name: str, *, min_len: int = 0, wh
 
 
 def check_real(value: object, name: str, lo: float | None = None, hi: float | None = None) -> float:
-    """A finite int or float (not a bool, not a Decimal) in ``lo..hi``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
-            isinstance(value, float) and not math.isfinite(value)):
+    """A finite real number (int, float, numpy scalar; not a bool, not a Decimal) in ``lo..hi``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise InvalidArgumentError(f"{name} must be a finite number, got {show(value)} of type {type(value).__name__}")
     if (lo is not None and value < lo) or (hi is not None and value > hi):
         raise InvalidArgumentError(f"{name} must be in {lo}..{hi}, got {show(value)}")

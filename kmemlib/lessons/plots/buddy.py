@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from matplotlib import colormaps
 from matplotlib.animation import FuncAnimation
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
@@ -33,6 +34,7 @@ from ...errors import BadFreeError, InvalidOrderError, InvalidSizeError
 from ...mm import gfp as _gfp
 from ...mm.page_alloc import MIGRATE_MOVABLE, MIGRATE_TYPES, Event, Zone, ZoneState
 from ...readers.procfs import buddyinfo_text
+from ._args import check_bool, check_instance, check_instances, check_int, check_seq, check_str, show
 
 MOVABLE_GFP = _gfp.GFP_HIGHUSER_MOVABLE
 """The GFP flags of every request made by :class:`BuddyStepper` (MIGRATE_MOVABLE)."""
@@ -47,6 +49,7 @@ freeing D and then C coalesces everything back (on a 64-page zone with max order
 
 def block_name(i: int) -> str:
     """Name of the ``i``-th successful allocation: A..Z, then A1..Z1, ..."""
+    check_int(i, "i", 0, None)
     q, r = divmod(i, 26)
     return chr(ord("A") + r) + (str(q) if q else "")
 
@@ -77,6 +80,7 @@ class Frame:
 def describe_event(ev: Event, zone: Zone, names: dict[int, str] | None = None,
                    in_flight: tuple[int, int] | None = None) -> str:
     """One sentence for ``ev``, evaluated on ``zone`` in the state *before* ``ev`` is applied."""
+    _check_event_args(ev, zone, names, in_flight)
     names = names or {}
     k, pfn, o = ev.kind, ev.pfn, ev.order
     if k == "alloc":
@@ -123,6 +127,15 @@ def describe_event(ev: Event, zone: Zone, names: dict[int, str] | None = None,
     return k
 
 
+def _check_event_args(ev: object, zone: object, names: object, in_flight: object) -> None:
+    check_instance(ev, Event, "ev")
+    check_instance(zone, Zone, "zone")
+    if names is not None:
+        check_instance(names, dict, "names", "a dict {pfn: name} or None")
+    if in_flight is not None and (not isinstance(in_flight, tuple) or len(in_flight) != 2):
+        raise InvalidSizeError(f"in_flight must be a (pfn, order) pair or None, got {show(in_flight)}")
+
+
 def _state_frame(zone: Zone, index: int, op: int, ev: Event | None, caption: str,
                  names: dict[int, str], in_flight: tuple[int, int] | None) -> Frame:
     no = zone.nr_page_orders
@@ -145,6 +158,12 @@ def frames_from_events(zone: Zone, start: ZoneState, events: list[Event],
                        names: dict[int, str] | None = None, start_caption: str = "start") -> list[Frame]:
     """Replay ``events`` from ``start`` on a copy of ``zone``'s geometry: one :class:`Frame` for the
     start plus one per event. ``names`` maps allocated PFNs to labels (``"A"``, ``"B"``, ...)."""
+    check_instance(zone, Zone, "zone")
+    check_instance(start, ZoneState, "start", "a ZoneState (Zone.snapshot())")
+    events = check_instances(events, Event, "events")
+    if names is not None:
+        check_instance(names, dict, "names", "a dict {pfn: name} or None")
+    check_str(start_caption, "start_caption")
     names = dict(names or {})
     z = _replica(zone)
     z.restore(start)
@@ -189,8 +208,7 @@ class BuddyStepper:
     """
 
     def __init__(self, nr_pages: int = 64, max_page_order: int = 5, *, start_pfn: int = 0) -> None:
-        if not isinstance(nr_pages, int) or not 1 <= nr_pages <= 4096:
-            raise InvalidSizeError(f"BuddyStepper zones have 1..4096 pages, got {nr_pages!r}")
+        check_int(nr_pages, "nr_pages", 1, 4096, exc=InvalidSizeError, what="BuddyStepper zones are small")
         self.zone = Zone(nr_pages, start_pfn=start_pfn, max_page_order=max_page_order,
                          pageblock_order=max_page_order, log_events=True)
         self.initial = self.zone.snapshot()
@@ -241,6 +259,7 @@ class BuddyStepper:
 
     def free(self, name: str) -> None:
         """``__free_pages()`` of the live allocation called ``name``."""
+        check_str(name, "name")
         live = self.live()
         if name not in live:
             raise BadFreeError(f"no live allocation named {name!r} (live: {', '.join(live) or 'none'})")
@@ -266,7 +285,9 @@ class BuddyStepper:
 
     def run(self, script: tuple | list) -> None:
         """Apply ``("alloc", order)`` / ``("free", name)`` steps in order."""
-        for step in script:
+        for step in check_seq(script, "script", what='a list of ("alloc", order) / ("free", name) steps'):
+            if not isinstance(step, (tuple, list)) or len(step) != 2:
+                raise InvalidSizeError(f"unknown script step {show(step)}")
             if step[0] == "alloc":
                 self.alloc(step[1])
             elif step[0] == "free":
@@ -293,6 +314,7 @@ class BuddyStepper:
 # ---------------------------------------------------------------------- drawing
 def order_colors(max_page_order: int) -> list:
     """One colour per order 0..max_page_order (small orders light, large orders dark)."""
+    check_int(max_page_order, "max_page_order", 0, 20, exc=InvalidOrderError)
     cmap = colormaps["viridis_r"]
     return [cmap(0.12 + 0.8 * o / max(1, max_page_order)) for o in range(max_page_order + 1)]
 
@@ -336,6 +358,10 @@ def _wipe(ax) -> None:
 
 def draw_frame(frame: Frame, ax_bar, ax_lists, *, show_caption: bool = True) -> None:
     """Draw ``frame`` on two axes: the PFN bar and the free lists (both are cleared first)."""
+    check_instance(frame, Frame, "frame")
+    check_instance(ax_bar, Axes, "ax_bar", "a matplotlib Axes")
+    check_instance(ax_lists, Axes, "ax_lists", "a matplotlib Axes")
+    check_bool(show_caption, "show_caption")
     _wipe(ax_bar)
     _wipe(ax_lists)
     colors = order_colors(frame.max_page_order)
@@ -385,6 +411,7 @@ def _figure(max_page_order: int, width: float = 7.0, dpi: int = 100,
 
 def frame_figure(frame: Frame) -> Figure:
     """A Figure of one :class:`Frame` (PFN bar above, free lists and buddyinfo below)."""
+    check_instance(frame, Frame, "frame")
     fig, a, b = _figure(frame.max_page_order)
     draw_frame(frame, a, b)
     return fig
@@ -392,8 +419,16 @@ def frame_figure(frame: Frame) -> Figure:
 
 def frames_figure(frames: list[Frame], indices: list[int], titles: list[str] | None = None) -> Figure:
     """Several frames' PFN bars stacked (no free lists), for a static before/after comparison."""
+    frames = check_instances(frames, Frame, "frames")
+    indices = check_seq(indices, "indices", what="a list of frame indices")
     if not indices:
         raise InvalidSizeError("frames_figure needs at least one index")
+    for i in indices:
+        check_int(i, "an entry of indices", -len(frames), len(frames) - 1)
+    if titles is not None:
+        titles = check_seq(titles, "titles", min_len=len(indices), what="a list of str, one per index")
+        for t in titles:
+            check_str(t, "an entry of titles")
     fig = Figure(figsize=(7, 0.95 * len(indices) + 0.8), layout="constrained")
     axes = fig.subplots(len(indices), 1, squeeze=False)[:, 0]
     for k, (ax, i) in enumerate(zip(axes, indices)):
@@ -409,8 +444,11 @@ def buddy_animation(frames: list[Frame], *, interval: int = 1200, dpi: int = 100
     """A ``FuncAnimation`` with one frame per :class:`Frame`; render with ``.to_jshtml()``.
 
     ``dpi`` sets the resolution of the embedded PNG frames (it bounds the page size and build time)."""
+    frames = check_instances(frames, Frame, "frames")
     if not frames:
         raise InvalidSizeError("buddy_animation needs at least one frame")
+    check_int(interval, "interval", 1, 600_000, what="milliseconds")
+    check_int(dpi, "dpi", 10, 600)
     fig, a, b = _figure(frames[0].max_page_order, dpi=dpi, quiet=True)
     # lay the figure out once (constrained layout) on the widest caption, then freeze the layout
     draw_frame(max(frames, key=lambda f: len(f.caption)), a, b)
@@ -429,6 +467,7 @@ def buddy_animation(frames: list[Frame], *, interval: int = 1200, dpi: int = 100
 
 def event_table(frames: list[Frame]) -> list[dict]:
     """One row per frame: step, call, event kind, PFN, order, sentence, buddyinfo counts."""
+    frames = check_instances(frames, Frame, "frames")
     return [{"step": f.index, "call": f.op, "event": f.event.kind if f.event else "start",
              "pfn": f.event.pfn if f.event else None, "order": f.event.order if f.event else None,
              "what happens": f.caption, "nr_free": list(f.nr_free)} for f in frames]

@@ -44,6 +44,7 @@ def plot_sawtooth(lo: int = 1, hi: int = _km.KMALLOC_MAX_SIZE, basis: str = "all
     ``KMALLOC_MAX_CACHE_SIZE``, the page allocator above it, up to ``KMALLOC_MAX_SIZE``."""
     check_int(lo, "lo", 1, None, exc=InvalidSizeError)
     check_int(hi, "hi", lo, None, exc=InvalidSizeError)
+    check_int(per_class, "per_class", 0, 1000, exc=InvalidSizeError, what="sizes sampled per size class")
     check_bool(mark_peaks, "mark_peaks")
     check_figsize(figsize)
     sizes, pct = waste_curve(lo, hi, basis, per_class=per_class)   # checks lo, hi, basis, per_class

@@ -13,8 +13,16 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
+from matplotlib.axes import Axes
+
+from ...errors import InvalidSizeError
 from ...mm.slab_flags import slab_flag_names
 from ...mm.slub import CacheGeometry
+from ...mm.vmalloc import ApiCost
+from ...readers.slab_usage import LiveUsage
+from ...readers.sysfs import ComparisonReport
+from ._args import check_figsize, check_instance, check_instances, check_int, check_int_seq, check_str, \
+    check_str_mapping
 
 REGION_COLORS: dict[str, str] = {
     "left redzone": "#d62728",
@@ -41,6 +49,8 @@ def _title(g: CacheGeometry) -> str:
 def draw_object_layout(ax, g: CacheGeometry) -> None:
     """Draw one slot of ``g`` on ``ax``: one bar per region, the in-object free pointer as a band
     over the object, byte offsets on the x axis."""
+    check_instance(ax, Axes, "ax", "a matplotlib Axes")
+    check_instance(g, CacheGeometry, "g", "a CacheGeometry (make_geometry())")
     regions = g.regions()
     for r in regions:
         color = REGION_COLORS.get(r.kind, "#999999")
@@ -99,6 +109,9 @@ def _drop_labels_wider_than_their_region(ax) -> None:
 def draw_slab_layout(ax, g: CacheGeometry, max_slots: int = 128) -> None:
     """Draw one slab of ``g`` (``PAGE_SIZE << order`` bytes): alternating slots, leftover in grey,
     page boundaries as dotted lines. Above ``max_slots`` slots only the slots are shaded as a band."""
+    check_instance(ax, Axes, "ax", "a matplotlib Axes")
+    check_instance(g, CacheGeometry, "g", "a CacheGeometry (make_geometry())")
+    check_int(max_slots, "max_slots", 0, 1 << 16)
     total = g.slab_bytes
     if g.objects <= max_slots:
         for i in range(g.objects):
@@ -125,6 +138,8 @@ def draw_slab_layout(ax, g: CacheGeometry, max_slots: int = 128) -> None:
 
 def cache_layout_figure(g: CacheGeometry, *, figsize: tuple[float, float] = (8, 4.8)) -> Figure:
     """One slot (top) and one slab (bottom) of a cache geometry, with the key numbers in the title."""
+    check_instance(g, CacheGeometry, "g", "a CacheGeometry (make_geometry())")
+    check_figsize(figsize)
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=figsize, gridspec_kw={"height_ratios": [1.4, 1], "hspace": 1.3})
     draw_object_layout(ax1, g)
     draw_slab_layout(ax2, g)
@@ -138,6 +153,10 @@ def cache_layout_figure(g: CacheGeometry, *, figsize: tuple[float, float] = (8, 
 def slot_comparison_figure(geoms: Sequence[CacheGeometry], labels: Sequence[str] | None = None,
                            *, figsize: tuple[float, float] = (8, 4)) -> Figure:
     """Several slots on one common byte axis (same object, different flags), one row each."""
+    geoms = check_instances(geoms, CacheGeometry, "geoms", min_len=1)
+    if labels is not None:
+        labels = check_instances(labels, str, "labels", min_len=len(geoms))
+    check_figsize(figsize)
     labels = list(labels) if labels is not None else [g.name for g in geoms]
     fig, ax = plt.subplots(figsize=figsize)
     width = max(g.size for g in geoms)
@@ -169,6 +188,10 @@ def slot_comparison_figure(geoms: Sequence[CacheGeometry], labels: Sequence[str]
 def model_vs_live_figure(report, *, figsize: tuple[float, float] = (8, 4)) -> Figure:
     """Predicted vs actual slab_size (left) and objects per slab (right) of every cache in a
     :class:`kmemlib.readers.sysfs.ComparisonReport`; mismatches in red."""
+    check_instance(report, ComparisonReport, "report", "a ComparisonReport (compare_live())")
+    if not report.caches:
+        raise InvalidSizeError("model_vs_live_figure needs a report with at least one cache")
+    check_figsize(figsize)
     fig, axes = plt.subplots(1, 2, figsize=figsize)
     for ax, field, label in ((axes[0], "slab_size", "slab_size (bytes)"),
                              (axes[1], "objs_per_slab", "objects per slab")):
@@ -196,6 +219,9 @@ def model_vs_live_figure(report, *, figsize: tuple[float, float] = (8, 4)) -> Fi
 def loss_breakdown_figure(usage, top: int = 12, *, figsize: tuple[float, float] = (8, 4.5)) -> Figure:
     """Stacked horizontal bars of the ``top`` caches by loss (:func:`kmemlib.readers.slab_usage.live_usage`):
     slot overhead, free slots and slab tail, in KiB."""
+    usage = check_instances(usage, LiveUsage, "usage", what="the LiveUsage list live_usage() returns")
+    check_int(top, "top", 0, None)
+    check_figsize(figsize)
     rows = list(usage)[:top][::-1]
     fig, ax = plt.subplots(figsize=figsize)
     names = [u.name for u in rows]
@@ -220,6 +246,15 @@ def api_cost_figure(sizes: Sequence[int], costs_by_api: dict[str, Sequence[objec
     """Bytes of memory used per byte requested (``total_bytes / request``), per API, against the
     request size (log-log). ``costs_by_api`` maps an API name to a list of
     :class:`kmemlib.mm.vmalloc.ApiCost`, one per size; requests an API cannot serve are left out."""
+    sizes = check_int_seq(sizes, "sizes", 1)
+    costs_by_api = check_str_mapping(costs_by_api, "costs_by_api", what="a dict {api name: list of ApiCost}")
+    costs_by_api = {api: check_instances(costs, ApiCost, f"costs_by_api[{api!r}]")
+                    for api, costs in costs_by_api.items()}
+    for api, costs in costs_by_api.items():
+        if len(costs) != len(sizes):
+            raise InvalidSizeError(f"costs_by_api[{api!r}] needs one ApiCost per size ({len(sizes)}), "
+                                   f"got {len(costs)}")
+    check_figsize(figsize)
     fig, ax = plt.subplots(figsize=figsize)
     styles = {"kmalloc": ("-", 2.2), "kvmalloc": ("--", 1.2), "vmalloc": ("-", 1.2), "kmem_cache": (":", 1.4),
               "alloc_pages": ("-.", 1.0)}

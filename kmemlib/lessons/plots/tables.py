@@ -10,7 +10,7 @@ import html
 import re
 
 from ...errors import InvalidSizeError
-from ._args import check_bool, check_optional_str, check_seq, check_str
+from ._args import check_bool, check_optional_str, check_seq, check_str, show
 
 _ALIGN = {"l": "text-align:left", "r": "text-align:right"}
 SHORT_CELL = 28
