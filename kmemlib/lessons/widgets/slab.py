@@ -9,10 +9,10 @@ from __future__ import annotations
 import html
 
 import ipywidgets as widgets
-import matplotlib.pyplot as plt
-from IPython.display import HTML, display
 
-from ..plots.slab import cache_layout_figure
+from ...errors import InvalidAlignError, InvalidFlagsError, InvalidSizeError
+from ...mm.slub import CacheGeometry
+from ..plots.slab import LEFTOVER_COLOR, REGION_COLORS, SLOT_COLORS
 from ..plots.tables import dict_table
 from ..slab_design import CacheSummary, design_cache, summarize
 
@@ -36,25 +36,123 @@ def table_html(rows: list[dict[str, object]], *, caption: str | None = None) -> 
     return dict_table(rows, caption=caption)
 
 
-def show_custom_cache(object_size: int = 100, align: int = 0, **options: bool) -> None:
-    """Display the layout figure and the summary table for one cache (the widget's callback)."""
+SIZE_CHOICES: tuple[int, ...] = (8, 24, 64, 100, 128, 256, 1000, 1032, 4096)
+"""Object sizes the static page stores (a typed size snaps to the nearest); live, any size 1..8192."""
+MAX_OBJECT_SIZE = 8192
+
+
+def _svg_text(x: float, y: float, text: str, *, anchor: str = "middle", fill: str = "currentColor",
+              size: int = 12) -> str:
+    return (f"<text x='{x:.1f}' y='{y:.1f}' text-anchor='{anchor}' font-size='{size}' fill='{fill}'>"
+            f"{html.escape(text)}</text>")
+
+
+def cache_layout_svg(g: CacheGeometry, width: int = 640) -> str:
+    """One slot (top) and one slab (bottom) of a cache as a small inline SVG: one bar per region of
+    :meth:`~kmemlib.mm.slub.CacheGeometry.regions`, the in-object free pointer as a band, byte offsets below;
+    the slab as its slots and the leftover, with page boundaries. Text uses the page's colour."""
+    left, bar_w = 10, width - 20
+    sx = bar_w / g.size
+    parts = [f"<svg viewBox='0 0 {width} 190' style='max-width:100%;height:auto' role='img' "
+             f"aria-label='slot and slab layout of {html.escape(g.name)}' font-family='sans-serif'>"]
+    parts.append(_svg_text(left, 14, f"one slot: slab_size {g.size} B", anchor="start"))
+    offsets = {0, g.size}
+    for r in g.regions():
+        x, w = left + r.start * sx, max(r.length * sx, 0.5)
+        color = REGION_COLORS.get(r.kind, "#999999")
+        if r.overlaps_object:
+            parts.append(f"<rect x='{x:.1f}' y='52' width='{w:.1f}' height='8' fill='{color}' stroke='black' "
+                         f"stroke-width='0.8'><title>free pointer, offset {g.offset}, inside the object</title></rect>")
+            continue
+        offsets.add(r.start)
+        parts.append(f"<rect x='{x:.1f}' y='22' width='{w:.1f}' height='38' fill='{color}' stroke='black' "
+                     f"stroke-width='0.8'><title>{html.escape(r.kind)}: {r.length} B at offset {r.start}</title></rect>")
+        if w >= 9 * (len(r.kind) + 2) * 0.6:
+            ink = "white" if r.kind in ("object", "left redzone") else "black"
+            parts.append(_svg_text(x + w / 2, 34, r.kind, fill=ink, size=11))
+            parts.append(_svg_text(x + w / 2, 47, f"{r.length} B", fill=ink, size=11))
+    last = -100.0
+    for off in sorted(offsets):
+        x = left + off * sx
+        if x - last >= 34 or off == g.size:
+            if off == g.size and x - last < 34:
+                continue
+            parts.append(_svg_text(x, 76, str(off), size=11))
+            last = x
+    legend_x = left
+    kinds: list[str] = []
+    for r in g.regions():
+        label = "free pointer (inside)" if r.overlaps_object else r.kind
+        if label not in kinds:
+            kinds.append(label)
+    for k in kinds:
+        color = REGION_COLORS.get(k.split(" (")[0], "#999999")
+        parts.append(f"<rect x='{legend_x}' y='86' width='10' height='10' fill='{color}' stroke='black' "
+                     "stroke-width='0.5'/>")
+        parts.append(_svg_text(legend_x + 14, 95, k, anchor="start", size=11))
+        legend_x += 14 + 6.5 * len(k) + 14
+    total = g.slab_bytes
+    sx2 = bar_w / total
+    parts.append(_svg_text(left, 122, f"one order-{g.order} slab: {total} B = {total // g.page_size} page(s), "
+                                      f"{g.objects} slots, leftover {g.slab_waste} B", anchor="start"))
+    used = g.objects * g.size
+    if g.objects <= 128:
+        for i in range(g.objects):
+            parts.append(f"<rect x='{left + i * g.size * sx2:.1f}' y='130' width='{g.size * sx2:.1f}' "
+                         f"height='30' fill='{SLOT_COLORS[i % 2]}'/>")
+    else:
+        parts.append(f"<rect x='{left}' y='130' width='{used * sx2:.1f}' height='30' fill='{SLOT_COLORS[0]}'/>")
+    if g.slab_waste:
+        parts.append(f"<rect x='{left + used * sx2:.1f}' y='130' width='{g.slab_waste * sx2:.1f}' height='30' "
+                     f"fill='{LEFTOVER_COLOR}' stroke='black' stroke-width='0.6'><title>leftover "
+                     f"{g.slab_waste} B</title></rect>")
+    for pg in range(1, total // g.page_size):
+        x = left + pg * g.page_size * sx2
+        parts.append(f"<line x1='{x:.1f}' y1='126' x2='{x:.1f}' y2='164' stroke='currentColor' "
+                     "stroke-dasharray='2,2'/>")
+    parts.append(_svg_text(left, 180, "dotted lines: page boundaries", anchor="start", size=11))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _check_options(fn: str, object_size: object, align: object, options: dict) -> None:
+    if isinstance(object_size, bool) or not isinstance(object_size, int) or not 1 <= object_size <= MAX_OBJECT_SIZE:
+        raise InvalidSizeError(f"{fn}: object_size must be a whole number of bytes in 1..{MAX_OBJECT_SIZE}, "
+                               f"got {object_size!r}")
+    if align not in ALIGN_CHOICES or isinstance(align, bool):
+        raise InvalidAlignError(f"{fn}: align must be one of {ALIGN_CHOICES} (0 = no alignment request), "
+                                f"got {align!r}")
+    for k, v in options.items():
+        if k not in FLAG_LABELS:
+            raise InvalidFlagsError(f"{fn}: unknown option {k!r}; expected one of {', '.join(FLAG_LABELS)}")
+        if not isinstance(v, bool):
+            raise InvalidFlagsError(f"{fn}: {k} must be True or False, got {v!r}")
+
+
+def show_custom_cache(object_size: int = 100, align: int = 0, **options: bool) -> str:
+    """The widget's output for one cache: :func:`cache_layout_svg` and the :func:`summary_html` table."""
+    _check_options("show_custom_cache", object_size, align, options)
     g = design_cache(object_size, align, **options)
-    fig = cache_layout_figure(g)
-    display(fig)
-    plt.close(fig)
-    display(HTML(summary_html(summarize(g))))
+    return cache_layout_svg(g) + summary_html(summarize(g))
 
 
 def custom_cache_widget(object_size: int = 100, align: int = 0, **options: bool) -> widgets.Widget:
     """Controls: object size, align, one checkbox per flag; output: slot + slab drawing and numbers."""
-    size_w = widgets.BoundedIntText(value=object_size, min=1, max=8192, step=1, description="object_size")
+    from .base import Part, explorer  # noqa: PLC0415
+
+    _check_options("custom_cache_widget", object_size, align, options)
+    size_w = widgets.BoundedIntText(value=object_size, min=1, max=MAX_OBJECT_SIZE, step=1,
+                                    description="object_size")
     align_w = widgets.Dropdown(options=list(ALIGN_CHOICES), value=align, description="align")
-    boxes = {k: widgets.Checkbox(value=bool(options.get(k, False)), description=label, indent=False)
+    boxes = {k: widgets.Checkbox(value=bool(options.get(k, False)), description=label, indent=False,
+                                 layout=widgets.Layout(width="auto", margin="0 1.5em 0 0"))
              for k, label in FLAG_LABELS.items()}
-    out = widgets.interactive_output(show_custom_cache, {"object_size": size_w, "align": align_w, **boxes})
-    controls = widgets.VBox([widgets.HBox([size_w, align_w]),
-                             widgets.HBox(list(boxes.values())[:3]), widgets.HBox(list(boxes.values())[3:])])
-    return widgets.VBox([controls, out])
+    names = list(boxes)
+    return explorer({"object_size": size_w, "align": align_w, **boxes},
+                    [Part(show_custom_cache, ("object_size", "align", *names))],
+                    layout=[["object_size", "align"], names[:3], names[3:]],
+                    static_values={"object_size": sorted(set(SIZE_CHOICES) | {object_size})})
 
 
-__all__ = ["ALIGN_CHOICES", "FLAG_LABELS", "summary_html", "table_html", "show_custom_cache", "custom_cache_widget"]
+__all__ = ["ALIGN_CHOICES", "FLAG_LABELS", "SIZE_CHOICES", "MAX_OBJECT_SIZE", "summary_html", "table_html",
+           "cache_layout_svg", "show_custom_cache", "custom_cache_widget"]
