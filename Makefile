@@ -1,11 +1,11 @@
 # kmembook - two entry points for a fresh machine (see README):
 #   make book   install, fetch the offline JavaScript, build the HTML book (every notebook executed, -W)
-#   make test   install, make sure Chromium exists, run every test (unit, nbval, the -W build, the browser)
+#   make test   install, make sure Chromium and bubblewrap exist, run every test (unit, nbval, the -W build, the browser)
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: book test install assets browser notebooks bench clean
+.PHONY: book test install assets browser sandbox lab-tools notebooks bench clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -27,7 +27,15 @@ book: install assets
 browser:
 	bash tools/ensure_chromium.sh
 
-test: install browser
+# bubblewrap: the sandbox `kmemlib homework grade` runs every submission in (apt-get as root, like Chromium).
+sandbox:
+	bash tools/ensure_bwrap.sh
+
+# qemu-system-x86, busybox-static, gcc-12, make, dwarves for tests/test_lab.py (apt-get, as root only)
+lab-tools:
+	bash tools/ensure_lab.sh
+
+test: install browser sandbox lab-tools
 	$(PY) -m pytest
 
 # After editing a chapter: re-execute the notebooks in place so their stored outputs (checked by nbval) are current.
@@ -38,6 +46,7 @@ notebooks: install
 bench: install
 	$(PY) bench/bench_buddy.py
 	$(PY) bench/bench_kmalloc.py
+	$(PY) bench/bench_grading.py
 
 clean:
 	rm -rf _build

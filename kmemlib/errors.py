@@ -59,3 +59,54 @@ class CacheBusyError(BadFreeError):
 
 class CacheDestroyedError(KmemError, ValueError):
     """Using a cache after ``kmem_cache_destroy()`` removed it."""
+
+
+class InvalidArgumentError(KmemError, ValueError):
+    """An argument of the wrong type or out of range that no more precise class describes (a migrate type,
+    an event, a saved state, a parameter object); the message names the argument, the value and what was
+    expected."""
+
+
+class UnknownZoneError(InvalidArgumentError, KeyError):
+    """A zone name that the node does not have (also a :class:`KeyError`, as a lookup by name)."""
+
+    def __str__(self) -> str:          # KeyError would print the message in quotes
+        return str(self.args[0]) if self.args else ""
+
+
+class InvalidStateError(InvalidArgumentError):
+    """A saved state or an event that does not fit the allocator it is applied to (another zone's snapshot,
+    a block outside the zone, an event that contradicts the free lists)."""
+
+
+class DestinationExistsError(KmemError, FileExistsError):
+    """A snapshot (or other output) folder that already exists and is not empty."""
+
+
+class UnknownSnapshotError(SourceUnavailableError, FileNotFoundError):
+    """A shipped snapshot name that does not exist (the message lists the known ones)."""
+
+
+class LabError(KmemError, RuntimeError):
+    """``kmemlib lab``: a run that cannot be done; the message says why and what to do."""
+
+
+class LabToolMissingError(LabError):
+    """A program the lab needs (qemu, apt-get, busybox-static, gcc-12, make) is not installed."""
+
+
+class LabFetchError(LabError):
+    """A Debian kernel package that cannot be resolved, downloaded or unpacked."""
+
+
+class LabModuleBuildError(LabError):
+    """A module that does not build against the kernel's headers (the compiler's errors are in the message)."""
+
+
+class LabBootError(LabError):
+    """QEMU stopped without the guest's dump (or sent a corrupt one)."""
+
+
+class LabBootTimeoutError(LabBootError, TimeoutError):
+    """The guest did not power off within the timeout."""
+

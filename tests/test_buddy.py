@@ -196,7 +196,7 @@ def test_bad_input_raises_and_leaves_state_unchanged():
         (BadFreeError, lambda: z.free_pages(a + 1, 0)),      # inside an allocation
         (DoubleFreeError, lambda: z.free_pages(a + 600, 0)),  # free page
         (InvalidOrderError, lambda: z.free_pages(a, 11)),
-        (DoubleFreeError, lambda: z.free_pages_exact(b, 8 * 4096)),  # runs into free pages
+        (BadFreeError, lambda: z.free_pages_exact(b, 8 * 4096)),  # runs into free pages (a wrong size)
         (InvalidSizeError, lambda: z.free_pages_exact(b, 0)),
     ]
     for exc, call in cases:

@@ -14,6 +14,11 @@ from kmemlib.cli import main
 from kmemlib.homework import get_assignment, start
 from kmemlib.homework.notebooks import build_solution_notebook, build_student_notebook, nbgrader_meta
 
+
+def _setup(nb):
+    """The notebook's setup cell (homework.start(...))."""
+    return next(c for c in nb.cells if c.get("metadata", {}).get("kmemlib", {}).get("role") == "setup")
+
 AID = "buddy"
 A = get_assignment(AID)
 TIMEOUT = "4"   # seconds per cell: the setup cell imports kmemlib, everything else is instant
@@ -141,8 +146,8 @@ def test_run_completes_and_lists_everyone(graded):
     assert sorted(graded["rows"]) == ["alice", "bob", "carol", "dave", "erin", "frank", "gina", "hank", "ivan",
                                       "jack", "kate", "leo", "mia", "olga"]
     header = next(csv.reader(graded["csv"].open()))
-    assert header == ["student_id", "submission", "q1", "q2", "q3", "q4", "q5", "total", "max_points", "status",
-                      "reason"]
+    assert header == ["assignment", "student_id", "submission", "q1", "q2", "q3", "q4", "q5", "total", "max_points",
+                      "status", "reason", "submitted_at", "fingerprint", "flags"]
 
 
 def test_submissions_are_never_modified(graded):
@@ -226,7 +231,7 @@ def test_override_missing_at_grade_time_is_reported(tmp_path):
 def test_generic_notebook_graded_by_declared_id(tmp_path):
     subs = tmp_path / "subs"
     nb = build_student_notebook(A, None)
-    nb.cells[1].source = nb.cells[1].source.replace('student_id=""', 'student_id="zoe"')
+    _setup(nb).source = _setup(nb).source.replace('student_id=""', 'student_id="zoe"')
     _write(subs / "download-123.ipynb", _with_answers(nb, _literal("zoe")))
     empty = build_student_notebook(A, None)   # id never filled in
     _write(subs / "download-456.ipynb", empty)

@@ -22,6 +22,8 @@ __all__ = [
     "as_cache_name_list",
     "as_record",
     "PAGE_ALLOCATOR",
+    "to_plain",
+    "from_plain",
 ]
 
 #: Canonical answer for "which kmalloc cache" when the request bypasses the caches (large kmalloc).
@@ -201,3 +203,35 @@ def as_record(value: Any, fields: Sequence[tuple[str, Callable[[Any], Any]]]) ->
         except AnswerFormatError as exc:
             raise AnswerFormatError(f"{name}: {exc}") from None
     return out
+
+
+def to_plain(value: Any, _depth: int = 0) -> Any:
+    """The JSON form of an answer (what the grader receives from the sandbox, and what ``check()`` judges)."""
+    if _depth > 8:
+        raise AnswerFormatError("the answer is nested too deeply")
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise AnswerFormatError(f"expected a number, got {value!r}")
+        return value
+    if isinstance(value, (list, tuple)):
+        return [to_plain(v, _depth + 1) for v in value]
+    if isinstance(value, Mapping):
+        return {str(k): to_plain(v, _depth + 1) for k, v in value.items()}
+    if isinstance(value, (set, frozenset)):
+        return {"__set__": sorted((to_plain(v, _depth + 1) for v in value), key=repr)}
+    tolist = getattr(value, "tolist", None)        # numpy arrays and scalars
+    if callable(tolist):
+        return to_plain(tolist(), _depth + 1)
+    index = getattr(value, "__index__", None)
+    if callable(index):
+        return int(index())
+    raise AnswerFormatError(f"expected numbers, text, lists or dicts, got {type(value).__name__}")
+
+
+def from_plain(value: Any) -> Any:
+    """Undo the one non-JSON encoding of :func:`to_plain` (sets) at the top level."""
+    if isinstance(value, dict) and set(value) == {"__set__"} and isinstance(value["__set__"], list):
+        return {tuple(v) if isinstance(v, list) else v for v in value["__set__"]}
+    return value

@@ -1,83 +1,42 @@
-"""Run a submitted notebook in a fresh kernel with time limits, then read its answer variables.
+"""Run a submitted notebook in the grading sandbox and read its answer variables.
 
-The submission is executed as the student wrote it (allowing errors, so one failing cell does not hide the later
-answers).  A cell that exceeds the per-cell time limit, or kills its kernel, is recorded and skipped: the notebook is
-re-run from the start in a new kernel without it, at most ``max_restarts`` times.  A total budget bounds the run.
-Finally the grader appends a cell of its own that prints the answer variables as JSON behind a random token chosen at
-grade time, so stored outputs in the submitted file play no role.
+The grader never trusts what the notebook file says it printed: it sends the code cells to :mod:`.runner` inside
+the sandbox (:mod:`.sandbox`), which runs them in a fresh Jupyter kernel and reads the answer variables right after
+every cell, straight from the kernel's namespace (a silent request, not printed text).  The records travel back on a
+pipe only the runner holds, as bounded JSON lines the grader validates; everything else — expected answers,
+points, time limits — stays on the grader's side.
+
+Policy, all inside the runner: a raising cell is recorded and the run goes on; a cell over the per-cell time limit
+is interrupted (and the run goes on), or, if it ignores the interrupt, the kernel is killed and the notebook re-run
+from the start without that cell (at most ``max_restarts`` times); a cell printing more than the output limit is
+treated the same way.  A total budget bounds all of it.  The answers graded are those of the last reading of the
+run that got furthest, so a cell that times out or crashes keeps everything computed before it.
 """
 
 from __future__ import annotations
 
 import json
-import secrets
-import subprocess
-import time
+import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import nbformat
-from nbclient import NotebookClient
-from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 
-__all__ = ["CellError", "ExecutionOutcome", "execute_and_collect", "DUMP_TIMEOUT"]
+from .sandbox import Limits, run_in_sandbox, wall_limit
 
-#: Seconds allowed to the grader's own final cell.
-DUMP_TIMEOUT = 30
+__all__ = ["CellError", "ExecutionOutcome", "execute_and_collect", "kernel_argv"]
 
-_DUMP_TEMPLATE = r'''
-def __kmemhw_dump(__names, __token):
-    import json as _json, sys as _sys
-    _g = globals()
-
-    def _plain(v, depth=0):
-        if depth > 6:
-            raise ValueError("nested too deeply")
-        if v is None or isinstance(v, (bool, int, float, str)):
-            return v
-        if isinstance(v, (list, tuple)):
-            return [_plain(x, depth + 1) for x in v]
-        if isinstance(v, dict):
-            return {str(k): _plain(x, depth + 1) for k, x in v.items()}
-        if isinstance(v, (set, frozenset)):
-            return {"__set__": sorted((_plain(x, depth + 1) for x in v), key=repr)}
-        if hasattr(v, "__index__"):
-            return int(v.__index__())
-        if hasattr(v, "tolist"):
-            return _plain(v.tolist(), depth + 1)
-        raise TypeError(type(v).__name__)
-
-    out = {}
-    for n in __names:
-        if n not in _g:
-            out[n] = {"defined": False}
-            continue
-        try:
-            out[n] = {"defined": True, "value": _plain(_g[n])}
-        except Exception as e:
-            out[n] = {"defined": True, "error": "%s: %s" % (type(e).__name__, e), "repr": repr(_g[n])[:200]}
-    sess = None
-    mod = _sys.modules.get("kmemlib.homework.session")
-    cur = getattr(mod, "_CURRENT", None) if mod is not None else None
-    if cur is not None:
-        try:
-            sess = {"student_id": str(cur.student_id), "seed": int(cur.seed),
-                    "assignment": str(cur.assignment.aid)}
-        except Exception:
-            sess = None
-    _sys.__stdout__.flush()
-    _sys.stdout.write(__token + _json.dumps({"answers": out, "session": sess}) + "\n")
-    _sys.stdout.flush()
-
-__kmemhw_dump(__NAMES__, __TOKEN__)
-'''
+_STATUS_NOTE = {
+    "timeout": "cell {n} ran longer than {t:g} s and was skipped",
+    "interrupted": "cell {n} ran longer than {t:g} s and was interrupted",
+    "dead": "cell {n} crashed the kernel and was skipped",
+    "output": "cell {n} printed more than {mib:g} MiB and was stopped",
+}
 
 
 @dataclass(frozen=True)
 class CellError:
-    """A cell of the submission that raised (index among the executed code cells, counting from 1)."""
+    """A cell of the submission that raised (index among the code cells, counting from 1)."""
 
     cell: int
     ename: str
@@ -100,117 +59,148 @@ class ExecutionOutcome:
         return self.failure is None
 
 
-def _error_of(cell: NotebookNode) -> tuple[str, str] | None:
-    for out in cell.get("outputs", []):
-        if out.get("output_type") == "error":
-            return str(out.get("ename", "")), str(out.get("evalue", ""))[:200]
-    return None
+def kernel_argv(kernel_name: str) -> list[str]:
+    """The command line of Jupyter kernel ``kernel_name`` (raises ``ValueError`` naming the installed ones)."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+    ksm = KernelSpecManager()
+    try:
+        spec = ksm.get_kernel_spec(kernel_name)
+    except NoSuchKernel:
+        names = ", ".join(sorted(ksm.find_kernel_specs())) or "none"
+        raise ValueError(f"no Jupyter kernel named {kernel_name!r} (installed: {names})") from None
+    if spec.language.lower() != "python":
+        raise ValueError(f"kernel {kernel_name!r} runs {spec.language}, not Python")
+    return list(spec.argv) + ["--HistoryManager.enabled=False"]
 
 
-def _run_once(cells: list[NotebookNode], workdir: Path, *, timeout: float, budget: float, kernel_name: str,
-              startup_timeout: float, token: str, names: list[str]) -> tuple[str, int | None, float,
-                                                                               NotebookNode]:
-    """One run in a fresh kernel. Returns (status, failing cell index, seconds used, executed notebook);
-    status is "done", "cell-timeout", "budget", "dead" or "dump-failed"."""
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(c.source) for c in cells]
-    dump = nbformat.v4.new_code_cell(_DUMP_TEMPLATE.replace("__NAMES__", repr(list(names))).replace("__TOKEN__", repr(token)))
-    nb.cells.append(dump)
-    start = [0.0]
+def _valid_str(x: Any, limit: int = 400) -> str:
+    return str(x)[:limit] if isinstance(x, (str, int, float)) else ""
 
-    def cell_timeout(cell: NotebookNode) -> float:
-        if cell is dump:
-            return DUMP_TIMEOUT
-        left = budget - (time.monotonic() - start[0])
-        return max(0.5, min(timeout, left))
 
-    client = NotebookClient(nb, kernel_name=kernel_name, allow_errors=True, timeout_func=cell_timeout,
-                            interrupt_on_timeout=False, shutdown_kernel="immediate",
-                            startup_timeout=startup_timeout, record_timing=False,
-                            resources={"metadata": {"path": str(workdir)}})
-    used = 0.0
-    with client.setup_kernel(stderr=subprocess.DEVNULL):  # ipykernel's own log lines, not the student's
-        start[0] = time.monotonic()
-        for index, cell in enumerate(nb.cells):
+def _answers_of(data: Any, names: list[str]) -> dict[str, dict[str, Any]] | None:
+    """Validate one snapshot's answers (anything malformed makes that answer unreadable, never the grader fail)."""
+    if not isinstance(data, dict) or not isinstance(data.get("answers"), dict):
+        return None
+    out: dict[str, dict[str, Any]] = {}
+    for n in names:
+        entry = data["answers"].get(n)
+        if not isinstance(entry, dict) or not entry.get("defined"):
+            out[n] = {"defined": False}
+        elif isinstance(entry.get("json"), str):
             try:
-                client.execute_cell(cell, index)
-            except CellTimeoutError:
-                used = time.monotonic() - start[0]
-                if cell is dump:
-                    return "dump-failed", None, used, nb
-                status = "budget" if used >= budget - 0.05 else "cell-timeout"
-                return status, index, used, nb
-            except DeadKernelError:
-                used = time.monotonic() - start[0]
-                return ("dump-failed" if cell is dump else "dead"), (None if cell is dump else index), used, nb
-        used = time.monotonic() - start[0]
-    return "done", None, used, nb
+                out[n] = {"defined": True, "value": json.loads(entry["json"])}
+            except (ValueError, RecursionError, MemoryError):
+                out[n] = {"defined": True, "error": "the value could not be read"}
+        else:
+            out[n] = {"defined": True, "error": _valid_str(entry.get("error")) or "the value could not be read"}
+    return out
 
 
-def _parse_dump(nb: NotebookNode, token: str) -> dict[str, Any] | None:
-    for out in nb.cells[-1].get("outputs", []):
-        if out.get("output_type") == "stream":
-            for line in str(out.get("text", "")).splitlines():
-                if line.startswith(token):
-                    try:
-                        return json.loads(line[len(token):])
-                    except json.JSONDecodeError:
-                        return None
-    return None
+def _session_of(data: Any) -> dict[str, Any] | None:
+    sess = data.get("session") if isinstance(data, dict) else None
+    if not isinstance(sess, dict):
+        return None
+    out = {k: sess.get(k) for k in ("student_id", "assignment", "seed", "sheet", "variants")}
+    if not isinstance(out["student_id"], str) or not isinstance(out["assignment"], str):
+        return None
+    if not (out["seed"] is None or (isinstance(out["seed"], int) and not isinstance(out["seed"], bool))):
+        out["seed"] = None
+    if not isinstance(out["sheet"], str):
+        out["sheet"] = None
+    if not isinstance(out["variants"], dict) or len(out["variants"]) > 64:
+        out["variants"] = None
+    return out
 
 
-def execute_and_collect(nb: NotebookNode, workdir: Path, names: list[str], *, timeout: float = 30,
-                        total_timeout: float | None = None, kernel_name: str = "python3",
-                        startup_timeout: float = 60, max_restarts: int = 3) -> ExecutionOutcome:
-    """Execute the code cells of ``nb`` (in their submitted order) in ``workdir`` and read the variables ``names``.
+def execute_and_collect(nb: NotebookNode, names: list[str], *, timeout: float = 30,
+                        total_timeout: float | None = None, kernel: list[str] | None = None,
+                        startup_timeout: float = 60, max_restarts: int = 3, sandbox: bool = True, slot: int = 0,
+                        limits: Limits = Limits()) -> ExecutionOutcome:
+    """Run the code cells of ``nb`` (see the module docstring) and return the answers of ``names``."""
+    if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    total = float(total_timeout) if total_timeout is not None else 10.0 * timeout
+    if not (math.isfinite(total) and total > 0):
+        raise ValueError(f"total_timeout must be a positive number of seconds, got {total_timeout!r}")
+    cells = [c.source for c in nb.cells if c.get("cell_type") == "code"]
+    job = {"cells": cells, "names": list(names), "timeout": float(timeout), "total_timeout": total,
+           "startup_timeout": float(startup_timeout), "snapshot_timeout": 30.0, "max_restarts": int(max_restarts),
+           "kernel_argv": kernel or kernel_argv("python3"), "workdir": "/tmp/work" if sandbox else None,
+           "home": "/tmp/home" if sandbox else None, "sandboxed": bool(sandbox), "answer_limit": limits.answer, "output_limit": limits.output,
+           "limits": {"memory": limits.memory, "cpu": int(total + (max_restarts + 1) * startup_timeout + 30),
+                      "nproc": limits.nproc, "fsize": limits.fsize, "nofile": limits.nofile}}
+    if not sandbox:   # --unsafe-no-sandbox: a private temporary folder, the grader's own user, no limits
+        import tempfile
+        tmp = tempfile.mkdtemp(prefix="kmemhw-")
+        job.update(workdir=tmp + "/work", home=tmp + "/home")
+        job["limits"] = {"cpu": job["limits"]["cpu"]}
+    try:
+        res = run_in_sandbox(job, slot=slot, limits=limits, sandbox=sandbox,
+                             wall=wall_limit(total, startup_timeout, max_restarts))
+    finally:
+        if not sandbox:
+            import shutil
+            shutil.rmtree(tmp, ignore_errors=True)
+    return interpret(res.records, res.ended, res.stderr, cells, names, timeout=timeout, total=total,
+                     limits=limits)
 
-    ``timeout`` limits each cell; ``total_timeout`` (default ``10 * timeout``) limits the student's cells of one
-    submission together, summed over restarts.
-    """
-    total = float(total_timeout if total_timeout is not None else 10 * timeout)
-    cells = [c for c in nb.cells if c.get("cell_type") == "code" and str(c.get("source", "")).strip()]
-    skipped: dict[int, str] = {}
+
+def interpret(records: list[dict], ended: str | None, stderr: str, cells: list[str], names: list[str], *,
+              timeout: float, total: float, limits: Limits) -> ExecutionOutcome:
+    """Turn the runner's records into an :class:`ExecutionOutcome` (pure: tested without a sandbox)."""
     outcome = ExecutionOutcome()
-    token = "KMEMHW-" + secrets.token_hex(16) + ":"
-    used_total = 0.0
-    executed: NotebookNode | None = None
-    for attempt in range(max_restarts + 1):
-        run_cells = [c if i not in skipped else nbformat.v4.new_code_cell("pass") for i, c in enumerate(cells)]
-        try:
-            status, bad, used, executed = _run_once(run_cells, workdir, timeout=timeout,
-                                                    budget=max(0.5, total - used_total), kernel_name=kernel_name,
-                                                    startup_timeout=startup_timeout, token=token, names=names)
-        except Exception as exc:  # kernel could not start, ...
-            outcome.failure = f"could not run the notebook: {type(exc).__name__}: {exc}"
-            return outcome
-        used_total += used
-        if status == "cell-timeout" and bad is not None:
-            skipped[bad] = f"cell {bad + 1} ran longer than {timeout:g} s and was skipped"
-            if attempt < max_restarts:
-                continue
-            outcome.failure = f"gave up after {max_restarts + 1} runs: too many cells exceed the time limit"
-        elif status == "dead" and bad is not None:
-            skipped[bad] = f"cell {bad + 1} crashed the kernel and was skipped"
-            if attempt < max_restarts:
-                continue
-            outcome.failure = f"gave up after {max_restarts + 1} runs: the kernel keeps dying"
-        elif status == "budget":
-            outcome.failure = f"the notebook did not finish within the total time limit of {total:g} s " \
-                              f"(stopped in cell {bad + 1 if bad is not None else '?'})"
-        elif status == "dump-failed":
-            outcome.failure = "the notebook's state could not be read after running it"
-        break
-    outcome.notes.extend(skipped[i] for i in sorted(skipped))
-    if outcome.failure is not None or executed is None:
-        return outcome
-    for i, cell in enumerate(executed.cells[:-1]):
-        err = _error_of(cell)
-        if err is not None:
-            outcome.errors.append(CellError(i + 1, err[0], err[1], cell.source))
-    data = _parse_dump(executed, token)
-    if data is None:
-        outcome.failure = "the notebook's answers could not be read (the grader's final cell printed nothing)"
-        return outcome
-    outcome.answers = data.get("answers", {})
-    outcome.session = data.get("session")
+    best: tuple[int, int] | None = None
+    best_data = None
+    attempt = 0
+    notes: dict[int, str] = {}
+    errors: dict[int, CellError] = {}
+    last_begun: int | None = None
+    finished = False
+    for rec in records:
+        t = rec.get("t")
+        cell = rec.get("cell")
+        cell = cell if isinstance(cell, int) and not isinstance(cell, bool) and 0 <= cell < len(cells) else None
+        if t == "run" and isinstance(rec.get("attempt"), int):
+            attempt = rec["attempt"]
+        elif t == "begin" and cell is not None:
+            last_begun = cell
+        elif t == "cell" and cell is not None:
+            status = rec.get("status")
+            if status in _STATUS_NOTE:
+                notes[cell] = _STATUS_NOTE[status].format(n=cell + 1, t=timeout, mib=limits.output / 2**20)
+            if status == "error":
+                errors[cell] = CellError(cell + 1, _valid_str(rec.get("ename"), 100), _valid_str(rec.get("evalue")),
+                                         cells[cell])
+            elif cell in errors and status == "ok":
+                del errors[cell]
+            if status not in ("timeout", "dead", "output"):
+                last_begun = None
+        elif t == "snap" and cell is not None:
+            answers = _answers_of(rec.get("data"), names)
+            if answers is not None and (best is None or (cell, attempt) >= best):
+                best, best_data = (cell, attempt), rec.get("data")
+                outcome.answers = answers
+                outcome.session = _session_of(best_data)
+        elif t == "budget":
+            where = f" (stopped in cell {cell + 1})" if cell is not None else ""
+            outcome.notes.append(f"the notebook did not finish within the total time limit of {total:g} s{where}")
+        elif t == "gaveup":
+            outcome.notes.append(f"gave up re-running the notebook: too many cells exceed the limits")
+        elif t == "fail":
+            outcome.failure = _valid_str(rec.get("why")) or "the notebook could not be run"
+        elif t == "done":
+            finished = True
+    outcome.notes[:0] = [notes[i] for i in sorted(notes)]
+    outcome.errors = [errors[i] for i in sorted(errors)]
+    if not finished and outcome.failure is None and not any(r.get("t") in ("budget", "gaveup") for r in records):
+        why = {"wall-time": "it ran past the grader's wall-clock limit",
+               "channel-overflow": "it sent the grader more data than allowed"}.get(ended or "", None)
+        if why is None:
+            why = f"its grading process ended unexpectedly ({ended or 'no end record'})"
+            if "bwrap" in stderr:
+                why += ": " + stderr.strip().splitlines()[-1][:200]
+        where = f" in cell {last_begun + 1}" if last_begun is not None else ""
+        outcome.notes.append(f"the run stopped early{where}: {why}; answers read before that are graded")
+    if best is None and outcome.failure is None:
+        outcome.failure = "no answers could be read: " + (outcome.notes[-1] if outcome.notes else "nothing ran")
     return outcome

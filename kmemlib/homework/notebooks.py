@@ -25,11 +25,12 @@ import nbformat
 from nbformat import NotebookNode
 
 from .assignment import Assignment
-from .seeds import normalise_student_id
+from .seeds import CourseKey, normalise_student_id
 
 __all__ = [
     "BEGIN_SOLUTION", "END_SOLUTION", "CODE_STUB", "TEXT_STUB", "NotebookFormatError",
-    "nbgrader_meta", "cell_role", "clear_solutions", "remove_solution_markers", "setup_source",
+    "nbgrader_meta", "cell_role", "clear_solutions", "remove_solution_markers", "setup_source", "install_source",
+    "execute_notebooks", "INSTALL_SPEC",
     "load_source", "validate_source", "build_student_notebook", "build_solution_notebook", "find_solution_leaks",
     "write_notebook",
 ]
@@ -98,8 +99,23 @@ def remove_solution_markers(source: str, *, where: str = "cell") -> str:
     return "\n".join(line for i, line in enumerate(lines) if i not in drop)
 
 
-def setup_source(assignment_id: str, student_id: str | None, seed: int | None = None) -> str:
-    """Source of the setup cell: per student (id baked in) or generic (``student_id=None``: the student types it)."""
+#: Where the install cell of a student notebook gets kmemlib from when it is missing (Colab, a plain Jupyter).
+INSTALL_SPEC = "kmemlib @ git+https://github.com/kmembook/kmembook"
+
+
+def install_source() -> str:
+    """Source of the install cell: installs kmemlib only where it is missing (Colab, Binder, a bare Jupyter)."""
+    return ("# On Colab or any Jupyter without kmemlib, this installs it (about a minute); elsewhere it does nothing.\n"
+            "import importlib.util\n\n"
+            "if importlib.util.find_spec(\"kmemlib\") is None:\n"
+            f"    %pip install --quiet {json.dumps(INSTALL_SPEC)}")
+
+
+def setup_source(assignment_id: str, student_id: str | None, seed: int | None = None, *,
+                 variants: dict[str, int] | None = None, sheet: str | None = None) -> str:
+    """Source of the setup cell: per student (id baked in) or generic (``student_id=None``: the student types it).
+
+    ``sheet`` (graded mode, see :mod:`.sheet`) replaces the seed: the cell then carries the student's problems."""
     if student_id is None:
         head = ("# Type your student id between the quotes below, then run every cell in order.\n"
                 "# Your problems are generated from it, so use exactly the id your instructor gave you.\n")
@@ -107,9 +123,15 @@ def setup_source(assignment_id: str, student_id: str | None, seed: int | None = 
     else:
         head = "# Do not edit this cell: it generates your personal problems.\n"
         sid = normalise_student_id(student_id)
-    seed_arg = "" if seed is None else f", seed={int(seed)}"
+    extra = "" if seed is None else f", seed={int(seed)}"
+    if variants:
+        extra += f", variants={json.dumps(dict(sorted(variants.items())))}"
+    if sheet is not None:
+        head = "# Do not edit this cell: it holds your personal problems.\n"
+        chunks = "\n".join(f"    {json.dumps(sheet[i:i + 96])}" for i in range(0, len(sheet), 96))
+        extra += f", sheet=(\n{chunks})"
     return (head + "from kmemlib import homework\n\n"
-            f"hw = homework.start({json.dumps(assignment_id)}, student_id={json.dumps(sid)}{seed_arg})\nhw")
+            f"hw = homework.start({json.dumps(assignment_id)}, student_id={json.dumps(sid)}{extra})\nhw")
 
 
 def load_source(assignment: Assignment) -> NotebookNode:
@@ -178,18 +200,33 @@ def _clear_outputs(nb: NotebookNode) -> None:
 
 
 def _with_setup(nb: NotebookNode, assignment: Assignment, student_id: str | None, seed: int | None,
-                locked: bool) -> None:
+                locked: bool, variants: dict[str, int] | None = None, sheet: str | None = None) -> None:
     for cell in nb.cells:
         if cell_role(cell) == "setup":
-            cell.source = setup_source(assignment.aid, student_id, seed)
+            cell.source = setup_source(assignment.aid, student_id, seed, variants=variants, sheet=sheet)
             cell.metadata.setdefault("nbgrader", {})["locked"] = locked
             _lock(cell, locked)
 
 
+def _with_install_cell(nb: NotebookNode) -> None:
+    """Put the install cell before the setup cell (once)."""
+    if any(cell_role(c) == "install" for c in nb.cells):
+        return
+    cell = nbformat.v4.new_code_cell(install_source())
+    cell.metadata["kmemlib"] = {"role": "install"}
+    cell.metadata["nbgrader"] = {"grade": False, "grade_id": "install", "locked": True, "schema_version": 3,
+                                 "solution": False, "task": False}
+    _lock(cell, True)
+    index = next(i for i, c in enumerate(nb.cells) if cell_role(c) == "setup")
+    nb.cells.insert(index, cell)
+
+
 def build_student_notebook(assignment: Assignment, student_id: str | None = None, *,
-                           seed: int | None = None) -> NotebookNode:
+                           seed: int | None = None, key: CourseKey | None = None,
+                           variants: dict[str, int] | None = None) -> NotebookNode:
     """The student version (nbgrader's *generate_assignment*): solutions replaced by stubs, outputs cleared,
-    locked cells read-only, the setup cell baked for ``student_id`` (or generic when None)."""
+    locked cells read-only, an install cell for Colab, the setup cell baked for ``student_id`` (or generic when
+    None).  With the course ``key`` the setup cell carries the student's problem sheet instead of a seed."""
     nb = copy.deepcopy(load_source(assignment))
     for idx, cell in enumerate(nb.cells):
         meta = nbgrader_meta(cell)
@@ -198,10 +235,18 @@ def build_student_notebook(assignment: Assignment, student_id: str | None = None
                                           where=f"{assignment.notebook_name} cell {idx}")
         if cell_role(cell) != "setup":
             _lock(cell, bool(meta.get("locked") or meta.get("grade")))
-    _with_setup(nb, assignment, student_id, seed, locked=student_id is not None)
+    sheet = None
+    if key is not None:
+        if student_id is None:
+            raise NotebookFormatError("a graded (course key) notebook is built per student, not generic")
+        from .sheet import build_sheet
+        sheet = build_sheet(assignment, student_id, key, variants, {student_id: seed} if seed is not None else None)
+        seed, variants = None, None
+    _with_setup(nb, assignment, student_id, seed, locked=student_id is not None, variants=variants, sheet=sheet)
+    _with_install_cell(nb)
     _clear_outputs(nb)
     nb.metadata["kmemlib_homework"] = {"assignment": assignment.aid, "version": "student",
-                                       "student_id": student_id}
+                                       "student_id": student_id, "graded": key is not None}
     leaks = find_solution_leaks(nb)
     if leaks:  # defensive: never hand out a notebook with solution text
         raise NotebookFormatError(f"student build of {assignment.aid} still has solution text: {leaks}")
@@ -209,19 +254,48 @@ def build_student_notebook(assignment: Assignment, student_id: str | None = None
 
 
 def build_solution_notebook(assignment: Assignment, student_id: str | None = None, *,
-                            seed: int | None = None) -> NotebookNode:
+                            seed: int | None = None, variants: dict[str, int] | None = None,
+                            key: CourseKey | None = None) -> NotebookNode:
     """The solution version: markers removed, solutions kept, set up for ``student_id`` (default: the source's
-    ``instructor`` id) so that executing it shows that student's problems and checks."""
+    ``instructor`` id) so that executing it shows that student's problems and checks.  With a course ``key`` and no
+    explicit ``seed`` the seed is derived with the key (a solution notebook is the instructor's document)."""
     nb = copy.deepcopy(load_source(assignment))
     for idx, cell in enumerate(nb.cells):
         if nbgrader_meta(cell).get("solution"):
             cell.source = remove_solution_markers(cell.source, where=f"{assignment.notebook_name} cell {idx}")
-    if student_id is not None or seed is not None:
-        _with_setup(nb, assignment, student_id if student_id is not None else "instructor", seed, locked=True)
+    if key is not None and seed is None:
+        from .seeds import student_seed
+        seed = student_seed(student_id if student_id is not None else "instructor", assignment.aid, key=key)
+    if student_id is not None or seed is not None or variants:
+        _with_setup(nb, assignment, student_id if student_id is not None else "instructor", seed, locked=True,
+                    variants=variants)
+    _with_install_cell(nb)
     _clear_outputs(nb)
     nb.metadata["kmemlib_homework"] = {"assignment": assignment.aid, "version": "solution",
                                        "student_id": student_id}
     return nb
+
+
+def execute_notebooks(notebooks: list[NotebookNode], folder: str | Path, *, timeout: float = 120,
+                      kernel: str = "python3", jobs: int = 1) -> list[str | None]:
+    """Execute instructor notebooks in place (``jobs`` at a time, each in its own kernel); returns, per notebook,
+    None or the error that stopped it.  Not sandboxed: these are the instructor's own solutions."""
+    import subprocess
+    from concurrent.futures import ThreadPoolExecutor
+
+    from nbclient import NotebookClient
+    Path(folder).mkdir(parents=True, exist_ok=True)
+
+    def run(nb: NotebookNode) -> str | None:
+        try:
+            NotebookClient(nb, timeout=timeout, kernel_name=kernel,
+                           resources={"metadata": {"path": str(folder)}}).execute(stderr=subprocess.DEVNULL)
+        except Exception as exc:  # report per notebook; the others still run
+            return f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1][:200] if str(exc).strip() else ''}"
+        return None
+
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        return list(pool.map(run, notebooks))
 
 
 def find_solution_leaks(nb: NotebookNode) -> list[str]:

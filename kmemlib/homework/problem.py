@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .answers import AnswerFormatError
+from .answers import AnswerFormatError, from_plain, to_plain
 
 __all__ = ["Problem", "Verdict", "Generated", "Question", "exact_grader"]
 
@@ -35,7 +35,7 @@ class Problem:
 
     qid: str
     title: str
-    seed: int
+    seed: int | None      # None in graded notebooks (the seed stays with the instructor)
     points: float
     prompt: str
     data: Mapping[str, Any]
@@ -44,14 +44,16 @@ class Problem:
     revealed: bool = False
 
     def __str__(self) -> str:
-        text = f"{self.qid} — {self.title} ({_fmt_points(self.points)}, problem seed {self.seed})\n\n{self.prompt}\n\n" \
+        seed = "" if self.seed is None else f", problem seed {self.seed}"
+        text = f"{self.qid} — {self.title} ({_fmt_points(self.points)}{seed})\n\n{self.prompt}\n\n" \
                f"Answer format: {self.answer_format}"
         if self.revealed:
             text += f"\n\nAnswer: {self.answer!r}"
         return text
 
     def _repr_markdown_(self) -> str:
-        text = f"**{self.qid} — {self.title}** ({_fmt_points(self.points)}; problem seed `{self.seed}`)\n\n" \
+        seed = "" if self.seed is None else f"; problem seed `{self.seed}`"
+        text = f"**{self.qid} — {self.title}** ({_fmt_points(self.points)}{seed})\n\n" \
                f"{self.prompt}\n\n*Answer format:* {self.answer_format}"
         if self.revealed:
             text += f"\n\n*Answer:* `{self.answer!r}`"
@@ -109,6 +111,7 @@ class Question:
     normalise: Callable[[Any], Any]
     grader: Grader
     tags: tuple[str, ...] = field(default=())
+    hint: str = ""      # what to look at again when the answer is wrong (never depends on the answer)
 
     def __post_init__(self) -> None:
         if not self.qid.isidentifier():
@@ -131,14 +134,22 @@ class Question:
         """The expected answer for ``seed``, recomputed with kmemlib."""
         return self.generate(seed).answer
 
+    def read(self, answer: Any) -> Any:
+        """The canonical form of ``answer``: first its plain JSON form (what the grader receives from the
+        sandbox), then the question's normaliser.  Raises :class:`AnswerFormatError`."""
+        return self.normalise(from_plain(to_plain(answer)))
+
     def judge(self, seed: int, answer: Any) -> Verdict:
-        """Normalise ``answer`` and grade it against the answer recomputed from ``seed``."""
+        """Normalise ``answer`` and grade it against the answer recomputed from ``seed`` (the one judging path:
+        ``check()`` in the notebook and the grader both call this)."""
         if answer is None or answer is Ellipsis:
             return Verdict(0.0, f"no answer yet: store it in the variable {self.qid} ({self.answer_format})")
         try:
-            value = self.normalise(answer)
+            value = self.read(answer)
         except AnswerFormatError as exc:
             return Verdict(0.0, f"cannot read the answer: {exc}. Expected {self.answer_format}")
+        except (RecursionError, MemoryError):
+            return Verdict(0.0, f"cannot read the answer: it is nested too deeply. Expected {self.answer_format}")
         g = self.generate(seed)
         verdict = self.grader(value, g.answer, g.data)
         return Verdict(min(1.0, max(0.0, float(verdict.fraction))), verdict.message)

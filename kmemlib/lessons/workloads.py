@@ -78,6 +78,11 @@ def _check_fraction(name: str, v: object, lo: float = 0.0, hi: float = 1.0) -> f
     return float(v)
 
 
+MAX_WORKLOAD_PAGES = 1 << 20
+"""Largest zone :func:`fragmenting_workload` fills (4 GiB of 4 KiB pages: about a million allocations, a few
+seconds); larger runs would only take longer without showing anything new."""
+
+
 def fragmenting_workload(nr_pages: int = 8192, *, seed: int = 1, fill: float = 1.0,
                          keep: float = 0.3, unmovable_share: float = 0.1,
                          max_unmovable_order: int = 2, log_events: bool = False) -> WorkloadRun:
@@ -100,6 +105,12 @@ def fragmenting_workload(nr_pages: int = 8192, *, seed: int = 1, fill: float = 1
             raise InvalidSizeError(f"{pname} must be an int, got {value!r}")
     if nr_pages < 1:
         raise InvalidSizeError(f"nr_pages must be >= 1, got {nr_pages}")
+    if nr_pages > MAX_WORKLOAD_PAGES:
+        raise InvalidSizeError(f"nr_pages={nr_pages} is more than this workload handles ({MAX_WORKLOAD_PAGES} pages, "
+                               f"4 GiB of 4 KiB pages, fills in a few seconds); the fragmentation looks the same "
+                               "in a smaller zone")
+    if not isinstance(log_events, bool):
+        raise InvalidSizeError(f"log_events must be True or False, got {log_events!r}")
     fill = _check_fraction("fill", fill)
     keep = _check_fraction("keep", keep)
     unmovable_share = _check_fraction("unmovable_share", unmovable_share)

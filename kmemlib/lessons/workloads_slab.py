@@ -81,6 +81,10 @@ class WorkloadResult:
         return self.allocator.totals()
 
 
+MAX_WORKLOAD_STEPS = 2_000_000
+"""Most steps :func:`run_workload` runs (a few seconds per million)."""
+
+
 def run_workload(seed: int = 2024, steps: int = 20000, *, sites: Iterable[CallSite] = DEFAULT_SITES,
                  dedicated_caches: Iterable[str] = (), params: SlubParams = DEFAULT_PARAMS) -> WorkloadResult:
     """Run ``steps`` allocation steps: each picks a site by weight and allocates one object, then
@@ -93,8 +97,13 @@ def run_workload(seed: int = 2024, steps: int = 20000, *, sites: Iterable[CallSi
     sites = tuple(sites)
     if not sites:
         raise InvalidSizeError("run_workload needs at least one call site")
-    if not isinstance(steps, int) or steps < 0:
-        raise InvalidSizeError(f"steps must be a non-negative int, got {steps!r}")
+    if not isinstance(steps, int) or isinstance(steps, bool) or not 0 <= steps <= MAX_WORKLOAD_STEPS:
+        raise InvalidSizeError(f"steps must be an int in 0..{MAX_WORKLOAD_STEPS}, got {steps!r}")
+    if not isinstance(dedicated_caches, (list, tuple, set, frozenset)) \
+            or not all(isinstance(c, str) for c in dedicated_caches):
+        raise InvalidSizeError(f"dedicated_caches must be a list of call-site names, got {dedicated_caches!r}")
+    if not all(isinstance(s, CallSite) for s in sites):
+        raise InvalidSizeError("sites must be CallSite objects")
     dedicated = set(dedicated_caches)
     known = {s.caller for s in sites}
     if dedicated - known:

@@ -18,6 +18,7 @@ from functools import lru_cache
 from ..errors import InvalidFlagsError, InvalidSizeError
 from . import gfp as _gfp
 from .pages import MAX_PAGE_ORDER, PAGE_SHIFT, get_order, ilog2, is_power_of_2
+from .version import DEFAULT_KERNEL_VERSION, version_tuple
 
 # --------------------------------------------------------------------------------------------
 # Constants (include/linux/slab.h), for the default configuration
@@ -85,8 +86,16 @@ def _check_size(size: object, what: str = "size") -> int:
     return size
 
 
+def _check_geometry(page_shift: object, max_page_order: object = MAX_PAGE_ORDER) -> None:
+    """``PAGE_SHIFT`` in 10..20 and ``MAX_PAGE_ORDER`` in 0..20 (what the model supports, like Zone)."""
+    for name, v, lo, hi in (("page_shift", page_shift, 10, 20), ("max_page_order", max_page_order, 0, 20)):
+        if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+            raise InvalidSizeError(f"{name} must be an int in {lo}..{hi}, got {v!r}")
+
+
 def _check_min_size(kmalloc_min_size: int) -> int:
-    if not isinstance(kmalloc_min_size, int) or not is_power_of_2(kmalloc_min_size) \
+    if not isinstance(kmalloc_min_size, int) or isinstance(kmalloc_min_size, bool) \
+            or not is_power_of_2(kmalloc_min_size) \
             or not 8 <= kmalloc_min_size <= 128:
         # setup_kmalloc_cache_index_table() BUILD_BUG_ONs above 256, but with 256 its table sends
         # 72..96-byte requests to kmalloc-128, a cache create_kmalloc_caches() never creates for
@@ -100,9 +109,9 @@ def _check_min_size(kmalloc_min_size: int) -> int:
 def kmalloc_cache_name(index: int, type_: int = KMALLOC_NORMAL) -> str:
     """Name of the kmalloc cache for a ``kmalloc_info[]`` index and type, e.g. ``kmalloc-cg-96``
     (``kmalloc_info[idx].name[type]`` built by ``INIT_KMALLOC_INFO``, mm/slab_common.c)."""
-    if not 1 <= index < len(KMALLOC_INFO):
-        raise InvalidSizeError(f"kmalloc index {index} out of range 1..{len(KMALLOC_INFO) - 1}")
-    if type_ not in KMALLOC_TYPE_PREFIX:
+    if not isinstance(index, int) or isinstance(index, bool) or not 1 <= index < len(KMALLOC_INFO):
+        raise InvalidSizeError(f"kmalloc index {index!r} out of range 1..{len(KMALLOC_INFO) - 1}")
+    if not isinstance(type_, int) or isinstance(type_, bool) or type_ not in KMALLOC_TYPE_PREFIX:
         raise InvalidFlagsError(f"unknown kmalloc type {type_!r}")
     return KMALLOC_TYPE_PREFIX[type_] + KMALLOC_INFO[index][1]
 
@@ -164,6 +173,7 @@ def kmalloc_slab_index(size: int, kmalloc_min_size: int = KMALLOC_MIN_SIZE,
     ``size <= 192`` → ``kmalloc_size_index[(size-1)/8]``; otherwise ``fls(size-1)``.
     """
     _check_size(size)
+    _check_geometry(page_shift)
     if size == 0 or size > 1 << (page_shift + 1):
         raise InvalidSizeError(
             f"kmalloc_slab() needs 1 <= size <= KMALLOC_MAX_CACHE_SIZE ({1 << (page_shift + 1)}), got {size}")
@@ -198,6 +208,8 @@ def kmalloc_effective_type(type_: int, *, memcg_kmem: bool = True, need_no_objex
     CGROUP aliases NORMAL with ``cgroup.memory=nokmem`` (``memcg_kmem=False``); NO_OBJ_EXT aliases
     NORMAL unless allocation profiling needs it.
     """
+    if not isinstance(type_, int) or isinstance(type_, bool) or type_ not in KMALLOC_TYPE_PREFIX:
+        raise InvalidFlagsError(f"unknown kmalloc type {type_!r}")
     if type_ == KMALLOC_CGROUP and not memcg_kmem:
         return KMALLOC_NORMAL
     if type_ == KMALLOC_NO_OBJ_EXT and not need_no_objext:
@@ -225,6 +237,7 @@ def kmalloc_cache_indices(kmalloc_min_size: int = KMALLOC_MIN_SIZE, page_shift: 
     """``kmalloc_info[]`` indices that ``create_kmalloc_caches()`` creates per type, in creation order:
     1 (96) if KMALLOC_MIN_SIZE <= 32, 2 (192) if <= 64, then KMALLOC_SHIFT_LOW..KMALLOC_SHIFT_HIGH."""
     _check_min_size(kmalloc_min_size)
+    _check_geometry(page_shift)
     out = []
     if kmalloc_min_size <= 32:
         out.append(1)
@@ -241,13 +254,22 @@ def kmalloc_cache_names(type_: int = KMALLOC_NORMAL, kmalloc_min_size: int = KMA
 
 
 def kmalloc_size_roundup(size: int, *, kmalloc_min_size: int = KMALLOC_MIN_SIZE, page_shift: int = PAGE_SHIFT,
-                         max_page_order: int = MAX_PAGE_ORDER) -> int:
+                         max_page_order: int = MAX_PAGE_ORDER, kernel_version: str = DEFAULT_KERNEL_VERSION) -> int:
     """Bytes kmalloc really provides for ``size`` (``kmalloc_size_roundup()``, mm/slab_common.c).
 
     ``1..KMALLOC_MAX_CACHE_SIZE`` → the serving cache's object size; up to KMALLOC_MAX_SIZE →
     ``PAGE_SIZE << get_order(size)``; 0 or too big → ``size`` unchanged.
+
+    Before Linux 6.7 (commit 8446a4deb6b6 "slab: kmalloc_size_roundup() must not return 0 for
+    non-zero size"; the function came in 6.1 with 05a940656e1e) there was no upper bound: every
+    size above ``KMALLOC_MAX_CACHE_SIZE`` gave ``PAGE_SIZE << get_order(size)``, so on 6.1
+    ``kmalloc_size_roundup(4300900)`` is 8388608 although ``kmalloc(4300900)`` fails.
     """
     _check_size(size)
+    _check_geometry(page_shift, max_page_order)
+    _check_min_size(kmalloc_min_size)
+    if version_tuple(kernel_version) < (6, 7) and size > 1 << (page_shift + 1):
+        return (1 << page_shift) << get_order(size, page_shift)
     if 0 < size <= 1 << (page_shift + 1):
         return KMALLOC_INFO[kmalloc_slab_index(size, kmalloc_min_size, page_shift)][0]
     if 0 < size <= 1 << (max_page_order + page_shift):
@@ -280,6 +302,8 @@ def kmalloc_plan(size: int, gfp: int = _gfp.GFP_KERNEL, *, kmalloc_min_size: int
     """
     _check_size(size)
     check_kmalloc_gfp(gfp)
+    _check_geometry(page_shift, max_page_order)
+    _check_min_size(kmalloc_min_size)
     if size == 0:
         return KmallocPlan(0, gfp, None, "ZERO_SIZE_PTR", 0, None, 0, 0.0, 0.0)
     if size <= 1 << (page_shift + 1):

@@ -59,9 +59,13 @@ from ..errors import (
     DoubleFreeError,
     InvalidFlagsError,
     InvalidOrderError,
+    InvalidArgumentError,
     InvalidSizeError,
+    InvalidStateError,
     OutOfZoneError,
+    UnknownZoneError,
 )
+from .argcheck import check_bool, check_int, check_str, is_int, show
 from . import gfp as _gfp
 from . import watermarks as wm
 from .mmzone import (
@@ -78,6 +82,7 @@ from .mmzone import (
     ZONE_NORMAL,
 )
 from .pages import MAX_PAGE_ORDER, PAGE_SHIFT, fls64, pfn_to_virt, virt_to_pfn
+from .argcheck import U64_MAX
 
 MIGRATE_UNMOVABLE = _gfp.MIGRATE_UNMOVABLE
 MIGRATE_MOVABLE = _gfp.MIGRATE_MOVABLE
@@ -89,6 +94,29 @@ MIGRATE_ISOLATE = 4
 MIGRATE_TYPES = 5
 MIGRATETYPE_NAMES_NO_CMA = ("Unmovable", "Movable", "Reclaimable", "HighAtomic", "Isolate")
 """Names printed by /proc/pagetypeinfo (``migratetype_names[]`` in mm/vmstat.c) without CMA."""
+
+MAX_ZONE_PAGES = 1 << 28
+"""The model's largest zone: 2^28 pages (1 TiB of 4 KiB pages; boot-time freeing takes about a second)."""
+MAX_PHYSMEM_BITS = 52
+"""x86-64's ``MAX_PHYSMEM_BITS`` with 5-level paging: every PFN is below ``1 << (52 - PAGE_SHIFT)``."""
+MAX_NUMNODES = 1024
+"""``1 << CONFIG_NODES_SHIFT`` (10 on Debian's x86-64 kernels)."""
+ALLOC_FLAGS_MASK = 0xFFF
+"""Every ``alloc_flags`` bit of mm/internal.h (``ALLOC_*``); higher bits are rejected."""
+
+
+def _check_mt(mt: object, name: str = "migratetype", exc: type = InvalidFlagsError) -> int:
+    """A migrate type ``0..MIGRATE_TYPES-1`` (an int, not 1.0 or True)."""
+    if type(mt) is int and 0 <= mt < MIGRATE_TYPES:
+        return mt
+    return check_int(mt, name, 0, MIGRATE_TYPES - 1, exc=exc,
+                     what="MIGRATE_UNMOVABLE..MIGRATE_ISOLATE")
+
+
+def _check_alloc_flags(alloc_flags: object) -> int:
+    return check_int(alloc_flags, "alloc_flags", 0, ALLOC_FLAGS_MASK, exc=InvalidFlagsError,
+                     what="ALLOC_* bits of mm/internal.h")
+
 
 FALLBACKS = {
     MIGRATE_UNMOVABLE: (MIGRATE_RECLAIMABLE, MIGRATE_MOVABLE),
@@ -179,6 +207,55 @@ class Event:
     from_migratetype: int = -1
 
 
+EVENT_KINDS = frozenset({"alloc", "take", "split", "allocated", "fail", "free", "merge", "give", "pageblock",
+                         "move"})
+EVENT_LOG_SIZE = 10_000
+"""Default length of a zone's event log: the most recent events are kept, older ones are dropped."""
+
+
+class EventLog(list):
+    """A zone's recent :class:`Event` records, bounded: the last ``maxlen`` events are always kept.
+
+    A plain list for reading (``len``, indexing, slicing ``log[n0:]``, ``del log[k:]``, iteration). After each
+    public call, once it holds ``2 * maxlen`` events, the oldest are dropped down to ``maxlen`` (``maxlen=None``:
+    never), so memory stays bounded however long a zone runs while appending stays a list append.
+    :attr:`dropped` counts the events dropped so far; :meth:`mark` / :meth:`since` number events absolutely,
+    so ``m = log.mark(); ...; log.since(m)`` is right even when a trim happened in between.
+    """
+
+    def __init__(self, iterable=(), maxlen: int | None = EVENT_LOG_SIZE) -> None:
+        if maxlen is not None:
+            check_int(maxlen, "event_log_size", 1, 1 << 40, exc=InvalidSizeError, what="or None for unbounded")
+        super().__init__(iterable)
+        self.maxlen = maxlen
+        self.dropped = 0
+        self._limit = (1 << 62) if maxlen is None else 2 * maxlen
+
+    def trim(self) -> None:
+        """Drop the oldest events down to ``maxlen`` once the log holds ``2 * maxlen`` (amortised O(1))."""
+        if len(self) >= self._limit:
+            n = len(self) - self.maxlen
+            del self[:n]
+            self.dropped += n
+
+    def mark(self) -> int:
+        """Absolute number of events logged so far (not changed by dropping old ones)."""
+        return self.dropped + len(self)
+
+    def since(self, mark: int) -> list:
+        """The events logged after :meth:`mark` returned ``mark`` (those not dropped yet)."""
+        check_int(mark, "mark", 0)
+        return self[max(0, mark - self.dropped):]
+
+    def clear(self) -> None:
+        """Forget every event (they count as dropped)."""
+        self.dropped += len(self)
+        super().clear()
+
+    def __repr__(self) -> str:
+        return f"EventLog({len(self)} events, maxlen={self.maxlen}, dropped={self.dropped})"
+
+
 @dataclass(frozen=True)
 class ZoneState:
     """An immutable copy of a zone's allocator state (see :meth:`Zone.snapshot`)."""
@@ -188,6 +265,8 @@ class ZoneState:
     allocated: tuple           # sorted (pfn, order, migratetype) of live allocations
     watermark_boost: int = 0
     op: int = 0
+    start_pfn: int | None = None     # the zone's span, so a state cannot be restored into another zone
+    nr_pages: int | None = None
 
     def fingerprint(self) -> int:
         """A hash that changes whenever anything in the state does."""
@@ -216,14 +295,16 @@ class Zone:
                  initial_migratetype: int = MIGRATE_MOVABLE, populate: bool = True,
                  log_events: bool = True, shuffle_seed: int | None = None,
                  watermark_check: str | None = None, kernel_version: tuple[int, int] = (6, 18),
-                 zone_idx: int = 2) -> None:
+                 zone_idx: int = 2, event_log_size: int | None = EVENT_LOG_SIZE) -> None:
         for pname, value in (("nr_pages", nr_pages), ("start_pfn", start_pfn),
                              ("max_page_order", max_page_order), ("pageblock_order", pageblock_order),
                              ("page_shift", page_shift)):
-            if not isinstance(value, int) or isinstance(value, bool):
-                raise InvalidSizeError(f"Zone {pname} must be an int, got {value!r}")
+            check_int(value, f"Zone {pname}", exc=InvalidSizeError)
         if nr_pages <= 0:
             raise InvalidSizeError(f"Zone needs nr_pages >= 1, got {nr_pages}")
+        if nr_pages > MAX_ZONE_PAGES:
+            raise InvalidSizeError(f"Zone nr_pages {nr_pages} is more than the model's limit of {MAX_ZONE_PAGES} "
+                                   f"pages (MAX_ZONE_PAGES, 1 TiB of 4 KiB pages)")
         if start_pfn < 0:
             raise InvalidSizeError(f"Zone start_pfn must be >= 0, got {start_pfn}")
         if not 0 <= max_page_order <= 20:
@@ -234,10 +315,34 @@ class Zone:
         pageblock_order = min(pageblock_order, max_page_order)
         if not 10 <= page_shift <= 20:
             raise InvalidSizeError(f"page_shift must be in 10..20, got {page_shift}")
-        if initial_migratetype not in range(MIGRATE_TYPES):
-            raise InvalidFlagsError(f"unknown migrate type {initial_migratetype!r}")
+        if start_pfn + nr_pages > 1 << (MAX_PHYSMEM_BITS - page_shift):
+            raise InvalidSizeError(f"Zone [{start_pfn}, {start_pfn + nr_pages}) ends above the "
+                                   f"{MAX_PHYSMEM_BITS}-bit physical address space (MAX_PHYSMEM_BITS)")
+        _check_mt(initial_migratetype, "initial_migratetype")
         if watermark_check not in (None, "min", "low", "high"):
-            raise InvalidFlagsError(f"watermark_check must be None/'min'/'low'/'high', got {watermark_check!r}")
+            raise InvalidFlagsError(f"watermark_check must be None/'min'/'low'/'high', got {show(watermark_check)}")
+        check_str(name, "Zone name")
+        if not name or any(c.isspace() for c in name) or not name.isprintable():
+            raise InvalidArgumentError(f"Zone name must be a non-empty word (it is printed in /proc), "
+                                       f"got {name!r}")
+        check_int(node, "Zone node", 0, MAX_NUMNODES - 1)
+        check_int(zone_idx, "Zone zone_idx", 0, len(ZONE_NAMES) - 1, what="ZONE_DMA..ZONE_DEVICE")
+        for pname, value in (("present_pages", present_pages), ("managed_pages", managed_pages)):
+            if value is not None:
+                check_int(value, f"Zone {pname}", 0, nr_pages, exc=InvalidSizeError, what="at most nr_pages")
+        if (present_pages if present_pages is not None else nr_pages) < \
+                (managed_pages if managed_pages is not None else nr_pages):
+            raise InvalidSizeError(f"Zone managed_pages {managed_pages} > present_pages {present_pages}: "
+                                   "the kernel has managed <= present <= spanned")
+        check_bool(populate, "Zone populate")
+        check_bool(log_events, "Zone log_events")
+        if shuffle_seed is not None:
+            check_int(shuffle_seed, "Zone shuffle_seed", what="or None")
+        if (not isinstance(kernel_version, tuple) or len(kernel_version) != 2
+                or not all(is_int(v) and 0 <= v < 1000 for v in kernel_version)):
+            raise InvalidArgumentError(f"Zone kernel_version must be a (major, minor) tuple such as (6, 18), "
+                                       f"got {show(kernel_version)}")
+        events = EventLog(maxlen=event_log_size)
         self.name = name
         self.node = node
         self.zone_idx = zone_idx
@@ -276,8 +381,8 @@ class Zone:
         nr_pb = ((self.end_pfn - 1) >> pageblock_order) - self._pb_base + 1
         self._pb = [initial_migratetype] * nr_pb
         self._op = 0
-        self.events: list[Event] = []
-        self._log: list[Event] | None = None
+        self.events: EventLog = events
+        self._log: EventLog | None = None
         if populate:
             self._boot_free()
         self.log_events = log_events
@@ -290,6 +395,7 @@ class Zone:
 
     @log_events.setter
     def log_events(self, on: bool) -> None:
+        check_bool(on, "log_events")
         self._log = self.events if on else None
 
     @property
@@ -323,8 +429,8 @@ class Zone:
     def set_watermarks(self, wmin: int, low: int, high: int, promo: int) -> None:
         """Set ``_watermark[]`` directly (``__setup_per_zone_wmarks`` does it from min_free_kbytes)."""
         vals = (wmin, low, high, promo)
-        if any(not isinstance(v, int) or isinstance(v, bool) or v < 0 for v in vals):
-            raise InvalidSizeError(f"watermarks must be non-negative ints, got {vals}")
+        for wname, v in zip(("min", "low", "high", "promo"), vals):
+            check_int(v, f"watermark {wname}", 0, MAX_ZONE_PAGES, exc=InvalidSizeError, what="pages")
         self._watermark = list(vals)
         self.watermark_boost = 0
 
@@ -339,6 +445,7 @@ class Zone:
 
     def nr_free_type(self, migratetype: int) -> list[int]:
         """Blocks on ``free_list[migratetype][order]`` per order: one /proc/pagetypeinfo row."""
+        _check_mt(migratetype)
         no = self.nr_page_orders
         return self._cnt[migratetype * no:(migratetype + 1) * no]
 
@@ -352,6 +459,8 @@ class Zone:
 
     def free_list(self, migratetype: int, order: int) -> list[int]:
         """PFNs on ``free_area[order].free_list[migratetype]``, head first."""
+        _check_mt(migratetype)
+        self._check_order(order)
         out = []
         blk = self._blk
         p = self._head[migratetype * self.nr_page_orders + order]
@@ -370,10 +479,12 @@ class Zone:
 
     def is_free(self, pfn: int) -> bool:
         """Whether page ``pfn`` lies inside a free buddy block."""
+        self._check_pfn(pfn)
         return self._free_block_containing(pfn) is not None
 
     def buddy_order(self, pfn: int) -> int | None:
         """``buddy_order()`` of a PageBuddy head, or None when ``pfn`` is not a free block head."""
+        self._check_pfn(pfn)
         n = self._blk.get(pfn)
         return None if n is None else n[2]
 
@@ -399,8 +510,7 @@ class Zone:
         Raises when free blocks of the pageblock sit on another type's lists (use
         :meth:`move_freepages_block` for that)."""
         self._check_pfn(pfn)
-        if migratetype not in range(MIGRATE_TYPES):
-            raise InvalidFlagsError(f"unknown migrate type {migratetype!r}")
+        _check_mt(migratetype)
         start = pfn & ~(self.pageblock_nr_pages - 1)
         big = self._free_block_containing(max(start, self.start_pfn))
         if big is not None and big[1] > self.pageblock_order and self._blk[big[0]][3] != migratetype:
@@ -419,12 +529,63 @@ class Zone:
         no = self.nr_page_orders
         lists = tuple(tuple(tuple(self.free_list(mt, o)) for o in range(no)) for mt in range(MIGRATE_TYPES))
         allocated = tuple(sorted((p, v >> 3, v & 7) for p, v in self._alloc.items()))
-        return ZoneState(lists, tuple(self._pb), allocated, self.watermark_boost, self._op)
+        return ZoneState(lists, tuple(self._pb), allocated, self.watermark_boost, self._op,
+                         self.start_pfn, self.nr_pages)
+
+    def _check_state(self, state: object) -> None:
+        """Every check of :meth:`restore`: shape, span, blocks inside the zone, aligned, not overlapping."""
+        if not isinstance(state, ZoneState):
+            raise InvalidStateError(f"restore() needs a ZoneState from Zone.snapshot(), got {show(state)}")
+        if state.start_pfn is not None and (state.start_pfn, state.nr_pages) != (self.start_pfn, self.nr_pages):
+            raise InvalidStateError(
+                f"the state is a snapshot of zone [{state.start_pfn}, {state.start_pfn + (state.nr_pages or 0)}) "
+                f"and cannot be restored into zone {self.name} [{self.start_pfn}, {self.end_pfn})")
+        no = self.nr_page_orders
+        fl, pbt = state.free_lists, state.pageblock_types
+        if (not isinstance(fl, tuple) or len(fl) != MIGRATE_TYPES
+                or any(not isinstance(x, tuple) or len(x) != no for x in fl)
+                or not isinstance(pbt, tuple) or len(pbt) != len(self._pb)):
+            raise InvalidStateError("the state comes from a zone of another geometry "
+                                    f"(needs {MIGRATE_TYPES} migrate types x {no} orders, {len(self._pb)} pageblocks)")
+        for t in pbt:
+            _check_mt(t, "pageblock type in the state", InvalidStateError)
+        check_int(state.watermark_boost, "watermark_boost of the state", 0, MAX_ZONE_PAGES, exc=InvalidStateError)
+        check_int(state.op, "op of the state", 0, exc=InvalidStateError)
+        spans = []
+        for per_order in fl:
+            for o, pfns in enumerate(per_order):
+                if not isinstance(pfns, tuple):
+                    raise InvalidStateError(f"free list of order {o} in the state is not a tuple of PFNs")
+                for p in pfns:
+                    spans.append((self._check_state_block(p, o, "free block"), o))
+        if not isinstance(state.allocated, tuple):
+            raise InvalidStateError("allocations of the state must be a tuple of (pfn, order, migratetype)")
+        for item in state.allocated:
+            if not isinstance(item, tuple) or len(item) != 3:
+                raise InvalidStateError(f"allocation {show(item)} in the state is not (pfn, order, migratetype)")
+            p, o, mt = item
+            check_int(o, "order of an allocation in the state", 0, self.max_page_order, exc=InvalidStateError)
+            _check_mt(mt, "migrate type of an allocation in the state", InvalidStateError)
+            spans.append((self._check_state_block(p, o, "allocation"), o))
+        spans.sort()
+        for (p1, o1), (p2, o2) in zip(spans, spans[1:]):
+            if p1 + (1 << o1) > p2:
+                raise InvalidStateError(f"blocks {p1} (order {o1}) and {p2} (order {o2}) of the state overlap")
+
+    def _check_state_block(self, pfn: object, order: int, what: str) -> int:
+        if not is_int(pfn) or not self.start_pfn <= pfn or pfn + (1 << order) > self.end_pfn:
+            raise InvalidStateError(f"{what} {show(pfn)} of order {order} in the state lies outside zone "
+                                    f"{self.name} [{self.start_pfn}, {self.end_pfn})")
+        if pfn & ((1 << order) - 1):
+            raise InvalidStateError(f"{what} {pfn} of order {order} in the state is not aligned to 2^{order} pages")
+        return pfn
 
     def restore(self, state: ZoneState) -> None:
-        """Put the zone back into ``state`` (from :meth:`snapshot` of a zone of the same geometry)."""
-        if len(state.pageblock_types) != len(self._pb) or len(state.free_lists[0]) != self.nr_page_orders:
-            raise InvalidSizeError("state comes from a zone of another geometry")
+        """Put the zone back into ``state`` (from :meth:`snapshot` of this zone, or of one with the same span).
+
+        The state is checked first (:class:`InvalidStateError`, zone unchanged): same span and geometry, every
+        block inside the zone, aligned, none overlapping."""
+        self._check_state(state)
         no = self.nr_page_orders
         self._blk = {}
         self._head = [-1] * (MIGRATE_TYPES * no)
@@ -451,7 +612,11 @@ class Zone:
 
         Starting from the :meth:`snapshot` taken before the logged calls, applying their events in
         order reproduces every intermediate state and ends in the same state as the real calls.
+        An event that does not fit the zone (a PFN outside it, an unknown kind, order or migrate type, a
+        block that is not free where the event takes one, or that overlaps a free block where it adds one)
+        raises :class:`InvalidStateError` and changes nothing.
         """
+        self._check_event(ev)
         k = ev.kind
         if k in ("take", "merge"):
             self._del(ev.pfn)
@@ -471,6 +636,49 @@ class Zone:
         else:
             raise InvalidFlagsError(f"unknown event kind {k!r}")
         self._op = ev.op
+
+    def _check_event(self, ev: object) -> None:
+        """Every check of :meth:`apply`."""
+        if not isinstance(ev, Event):
+            raise InvalidStateError(f"apply() needs an Event, got {show(ev)}")
+        k = ev.kind
+        if k not in EVENT_KINDS:
+            raise InvalidStateError(f"unknown event kind {show(k)} (expected one of {', '.join(sorted(EVENT_KINDS))})")
+        check_int(ev.order, f"order of the {k!r} event", 0, self.max_page_order, exc=InvalidStateError)
+        check_int(ev.op, f"op of the {k!r} event", 0, exc=InvalidStateError)
+        if type(ev.migratetype) is not int or not 0 <= ev.migratetype < MIGRATE_TYPES:
+            raise InvalidStateError(f"migratetype of the {k!r} event must be 0..{MIGRATE_TYPES - 1}, "
+                                    f"got {show(ev.migratetype)}")
+        if k in ("alloc", "fail"):
+            return
+        pfn, order = ev.pfn, ev.order
+        if not is_int(pfn) or not self.start_pfn <= pfn < self.end_pfn:
+            raise InvalidStateError(f"{k!r} event: PFN {show(pfn)} is outside zone {self.name} "
+                                    f"[{self.start_pfn}, {self.end_pfn})")
+        if k in ("pageblock", "free"):
+            return
+        if pfn & ((1 << order) - 1) or pfn + (1 << order) > self.end_pfn:
+            raise InvalidStateError(f"{k!r} event: block {pfn} of order {order} is not aligned or runs past "
+                                    f"the zone end {self.end_pfn}")
+        if k in ("take", "merge", "move"):
+            n = self._blk.get(pfn)
+            if n is None or n[2] != order:
+                raise InvalidStateError(f"{k!r} event: there is no free block {pfn} of order {order} to take "
+                                        "(the events do not follow this zone's state)")
+            return
+        # split, give, allocated: the block must not overlap a free block
+        fb = self._free_block_containing(pfn)
+        if fb is None:
+            size = 1 << order
+            if size <= 4096:
+                hit = next((p for p in range(pfn + 1, pfn + size) if p in self._blk), None)
+            else:
+                hit = next((p for p in self._blk if pfn < p < pfn + size), None)
+            if hit is not None:
+                fb = (hit, self._blk[hit][2])
+        if fb is not None:
+            raise InvalidStateError(f"{k!r} event: block {pfn} of order {order} overlaps free block {fb[0]} "
+                                    f"of order {fb[1]} (the events do not follow this zone's state)")
 
     # ------------------------------------------------------------------ list primitives
     def _add(self, pfn: int, order: int, mt: int, tail: bool) -> None:
@@ -595,8 +803,9 @@ class Zone:
         if v is None:
             fb = self._free_block_containing(pfn)
             if fb is not None:
-                raise DoubleFreeError(f"double free: PFN {pfn} is already free "
-                                      f"(inside free block {fb[0]} of order {fb[1]})")
+                raise DoubleFreeError(f"PFN {pfn} is not allocated: it is free, part of free block {fb[0]} of "
+                                      f"order {fb[1]} — it was never allocated, or it was freed already "
+                                      "(a double free)")
             ab = self._alloc_block_containing(pfn)
             if ab is not None:
                 raise BadFreeError(f"PFN {pfn} is not the head of an allocation: it lies inside "
@@ -713,6 +922,7 @@ class Zone:
         self._op += 1
         del self._alloc[pfn]
         if self._log is not None:
+            self._log.trim()
             self._log.append(Event("free", pfn, order, mt, self._op))
         if order > self.pageblock_order:
             self._split_large_buddy(pfn, order, False)
@@ -887,9 +1097,15 @@ class Zone:
         Order: HIGHATOMIC lists for ``ALLOC_HIGHATOMIC``; ``__rmqueue_smallest``; ``__rmqueue_claim``;
         ``__rmqueue_steal`` (skipped under ``ALLOC_NOFRAGMENT``); HIGHATOMIC lists again for
         ``ALLOC_OOM``/``ALLOC_NON_BLOCK``. This is the claim/steal ``__rmqueue`` of 6.12.117 and 6.15+
-        (see the module docstring for the older ``__rmqueue_fallback``). Inputs are trusted (use
-        :meth:`alloc_pages`).
+        (see the module docstring for the older ``__rmqueue_fallback``). Checks its arguments; the
+        allocation is not recorded (use :meth:`alloc_pages`).
         """
+        self._check_order(order)
+        _check_mt(migratetype)
+        _check_alloc_flags(alloc_flags)
+        return self._rmqueue(order, migratetype, alloc_flags)
+
+    def _rmqueue(self, order: int, migratetype: int, alloc_flags: int) -> int:
         pfn = -1
         if alloc_flags & ALLOC_HIGHATOMIC:
             pfn = self._rmqueue_smallest(order, MIGRATE_HIGHATOMIC)
@@ -906,6 +1122,8 @@ class Zone:
     def zone_watermark_ok(self, order: int, mark: int, highest_zoneidx: int | None = None,
                           alloc_flags: int = 0, free_pages: int | None = None) -> bool:
         """``zone_watermark_ok()`` / ``__zone_watermark_ok()`` on this zone (see kmemlib.mm.watermarks)."""
+        if free_pages is not None:
+            check_int(free_pages, "free_pages", -MAX_ZONE_PAGES, MAX_ZONE_PAGES, exc=InvalidSizeError)
         return wm.zone_watermark_ok_free(self, order, mark, self.zone_idx if highest_zoneidx is None else highest_zoneidx,
                   alloc_flags, self._free if free_pages is None else free_pages)
 
@@ -918,6 +1136,8 @@ class Zone:
         """
         if type(order) is not int or order < 0 or order > self.max_page_order:
             self._check_order(order)
+        if type(alloc_flags) is not int or alloc_flags & ~ALLOC_FLAGS_MASK:
+            _check_alloc_flags(alloc_flags)
         mt = _MT_CACHE.get(gfp) if type(gfp) is int else None
         if mt is None:
             mt = _gfp.gfp_migratetype(gfp)
@@ -963,6 +1183,7 @@ class Zone:
                 self._alloc[pfn] = (order << 3) | mt
                 return pfn
         if log is not None:
+            log.trim()
             log.append(Event("alloc", -1, order, mt, self._op))
         if self.watermark_check is not None and not alloc_flags & ALLOC_NO_WATERMARKS:
             mark = {"min": self.wmark_min, "low": self.wmark_low, "high": self.wmark_high}[self.watermark_check]
@@ -970,7 +1191,7 @@ class Zone:
                 if log is not None:
                     log.append(Event("fail", -1, order, mt, self._op))
                 return None
-        pfn = self.rmqueue(order, mt, alloc_flags)
+        pfn = self._rmqueue(order, mt, alloc_flags)
         if pfn < 0:
             if log is not None:
                 log.append(Event("fail", -1, order, mt, self._op))
@@ -982,10 +1203,11 @@ class Zone:
 
     # ------------------------------------------------------------------ exact allocations
     def _exact_nr(self, size: object) -> tuple[int, int]:
-        if not isinstance(size, int) or isinstance(size, bool):
-            raise InvalidSizeError(f"size must be an int, got {size!r}")
+        check_int(size, "alloc_pages_exact size", exc=InvalidSizeError, what="bytes")
         if size <= 0:
             raise InvalidSizeError(f"alloc_pages_exact size must be >= 1 byte, got {size}")
+        if size > U64_MAX:
+            raise InvalidSizeError(f"alloc_pages_exact size {size} does not fit a 64-bit size_t")
         order = fls64((size - 1) >> self.page_shift)
         if order > self.max_page_order:
             raise InvalidOrderError(f"size {size} needs order {order} > MAX_PAGE_ORDER ({self.max_page_order})")
@@ -1030,15 +1252,28 @@ class Zone:
     def free_pages_exact(self, pfn: int, size: int) -> None:
         """``free_pages_exact()``: free ``PAGE_ALIGN(size)`` bytes from ``pfn`` page by page (order 0).
 
-        Every page is checked before any is freed, so a bad call changes nothing."""
-        if not isinstance(size, int) or isinstance(size, bool) or size <= 0:
-            raise InvalidSizeError(f"free_pages_exact size must be a positive int, got {size!r}")
+        Every page is checked before any is freed, so a bad call changes nothing.
+
+        The model has no per-CPU page lists: the pages go straight back to the buddy free lists and
+        merge. The kernel's ``free_page()`` puts order-0 pages on the freeing CPU's list
+        (``free_unref_page``, ``pcp_allowed_order``: orders up to ``PAGE_ALLOC_COSTLY_ORDER``), where
+        ``/proc/buddyinfo`` does not count them until the list is drained; ``pages_exact_probe`` showed
+        exactly that on Debian's 6.1 and 6.12 (``kmemlib lab compare``)."""
+        check_int(size, "free_pages_exact size", 1, U64_MAX, exc=InvalidSizeError, what="bytes")
         nr = (size + (1 << self.page_shift) - 1) >> self.page_shift
         self._check_pfn(pfn)
         if pfn + nr > self.end_pfn:
-            raise OutOfZoneError(f"{nr} pages from PFN {pfn} run past zone {self.name} end {self.end_pfn}")
-        for p in range(pfn, pfn + nr):
-            self._check_free(p, 0)
+            raise OutOfZoneError(f"free_pages_exact: size {size} covers {nr} pages from PFN {pfn}, which run "
+                                 f"past zone {self.name} end {self.end_pfn} — is the size right?")
+        self._check_free(pfn, 0)
+        for p in range(pfn + 1, pfn + nr):
+            v = self._alloc.get(p)
+            if v is None or v >> 3:
+                what = ("is free" if self._free_block_containing(p) is not None
+                        else "is not one of the pages that allocation kept")
+                raise BadFreeError(f"free_pages_exact(PFN {pfn}, size {size}): the size covers {nr} pages, but page "
+                                   f"{p} (page {p - pfn} of them) {what} — was the block allocated with a "
+                                   "smaller size?")
         for p in range(pfn, pfn + nr):
             self.free_pages(p, 0)
 
@@ -1077,49 +1312,76 @@ class Zone:
 
 
 # ---------------------------------------------------------------------- kernel-named functions
+def _check_zone_arg(zone: object, fn: str) -> None:
+    if not isinstance(zone, (Zone, Node)):
+        raise InvalidArgumentError(f"{fn}(zone, ...): the first argument must be a Zone or a Node, got {show(zone)}")
+
+
+def _gfp_order_call(fn: str, zone: "Zone", gfp: object, order: object, call):
+    """Run ``call()``; when it rejects the order and the two arguments look swapped, say so."""
+    _check_zone_arg(zone, fn)
+    try:
+        return call()
+    except (InvalidOrderError, InvalidFlagsError) as exc:
+        maxo = zone.zones[0].max_page_order if isinstance(zone, Node) else zone.max_page_order
+        if is_int(gfp) and is_int(order) and 0 <= gfp <= maxo and order > maxo:
+            raise type(exc)(f"{exc}. {fn}(zone, gfp, order) takes the GFP flags first and the order second, "
+                            f"like the kernel's {fn}(gfp, order): were they swapped? For order {gfp} write "
+                            f"{fn}(zone, GFP_KERNEL, {gfp}) (the method zone.alloc_pages(order, gfp) takes the "
+                            "order first).") from None
+        raise
+
+
 def alloc_pages(zone: "Zone", gfp: int, order: int) -> int | None:
     """``alloc_pages(gfp, order)``: head PFN (standing for ``struct page *``) or None."""
-    return zone.alloc_pages(order, gfp)
+    return _gfp_order_call("alloc_pages", zone, gfp, order, lambda: zone.alloc_pages(order, gfp))
 
 
 def __get_free_pages(zone: "Zone", gfp: int, order: int) -> int | None:  # noqa: N807 - kernel name
     """``__get_free_pages(gfp, order)``: direct-map address, or None."""
-    return zone.get_free_pages(gfp, order)
+    return _gfp_order_call("__get_free_pages", zone, gfp, order, lambda: zone.get_free_pages(gfp, order))
 
 
 def get_free_pages(zone: "Zone", gfp: int, order: int) -> int | None:
     """Alias of :func:`__get_free_pages` that is importable without name mangling."""
-    return zone.get_free_pages(gfp, order)
+    return _gfp_order_call("get_free_pages", zone, gfp, order, lambda: zone.get_free_pages(gfp, order))
 
 
 def get_zeroed_page(zone: "Zone", gfp: int = _gfp.GFP_KERNEL) -> int | None:
     """``get_zeroed_page(gfp)`` = ``__get_free_pages(gfp | __GFP_ZERO, 0)``."""
+    _check_zone_arg(zone, "get_zeroed_page")
+    _gfp.check_gfp(gfp)
     return zone.get_free_pages(gfp | _FREE_BITS["ZERO"], 0)
 
 
 def __free_pages(zone: "Zone", pfn: int, order: int) -> None:  # noqa: N807 - kernel name
     """``__free_pages(page, order)``: free by PFN."""
+    _check_zone_arg(zone, "__free_pages")
     zone.free_pages(pfn, order)
 
 
 def free_pages(zone: "Zone", addr: int, order: int) -> None:
     """``free_pages(addr, order)``: free by direct-map address."""
+    _check_zone_arg(zone, "free_pages")
     zone.free_pages_addr(addr, order)
 
 
 def free_page(zone: "Zone", addr: int) -> None:
     """``free_page(addr)`` = ``free_pages(addr, 0)``."""
+    _check_zone_arg(zone, "free_page")
     zone.free_pages_addr(addr, 0)
 
 
 def alloc_pages_exact(zone: "Zone", size: int, gfp: int = _gfp.GFP_KERNEL) -> int | None:
     """``alloc_pages_exact(size, gfp)``: direct-map address of ``DIV_ROUND_UP(size, PAGE_SIZE)`` pages."""
+    _check_zone_arg(zone, "alloc_pages_exact")
     pfn = zone.alloc_pages_exact(size, gfp)
     return None if pfn is None else pfn_to_virt(pfn, zone.page_shift)
 
 
 def free_pages_exact(zone: "Zone", virt: int, size: int) -> None:
     """``free_pages_exact(virt, size)``."""
+    _check_zone_arg(zone, "free_pages_exact")
     if not isinstance(virt, int) or isinstance(virt, bool):
         raise OutOfZoneError(f"address must be an int, got {virt!r}")
     if virt & ((1 << zone.page_shift) - 1):
@@ -1128,7 +1390,7 @@ def free_pages_exact(zone: "Zone", virt: int, size: int) -> None:
 
 
 __all__ = [
-    "Zone", "ZoneState", "Event", "FALLBACKS", "FPI_NONE", "FPI_TO_TAIL",
+    "Zone", "ZoneState", "Event", "EventLog", "EVENT_LOG_SIZE", "EVENT_KINDS", "MAX_ZONE_PAGES", "FALLBACKS", "FPI_NONE", "FPI_TO_TAIL",
     "MIGRATE_UNMOVABLE", "MIGRATE_MOVABLE", "MIGRATE_RECLAIMABLE", "MIGRATE_PCPTYPES",
     "MIGRATE_HIGHATOMIC", "MIGRATE_ISOLATE", "MIGRATE_TYPES", "MIGRATETYPE_NAMES_NO_CMA",
     "ALLOC_WMARK_MIN", "ALLOC_WMARK_LOW", "ALLOC_WMARK_HIGH", "ALLOC_NO_WATERMARKS", "ALLOC_OOM",
@@ -1194,6 +1456,14 @@ class Node:
     """
 
     def __init__(self, zones: list[Zone], node_id: int = 0) -> None:
+        if not isinstance(zones, (list, tuple)) or not zones:
+            raise InvalidArgumentError(f"Node needs a non-empty list of Zone objects, got {show(zones)}")
+        for z in zones:
+            if not isinstance(z, Zone):
+                raise InvalidArgumentError(f"Node zones must be Zone objects, got {show(z)}")
+        check_int(node_id, "node_id", 0, MAX_NUMNODES - 1)
+        if len({z.page_shift for z in zones}) != 1 or len({z.max_page_order for z in zones}) != 1:
+            raise InvalidArgumentError("the zones of a node need the same page_shift and max_page_order")
         idx = [z.zone_idx for z in zones]
         if len(set(idx)) != len(idx):
             raise InvalidSizeError(f"zones need distinct zone_idx, got {idx}")
@@ -1214,6 +1484,10 @@ class Node:
 
         Sizes are pages (0 leaves the zone out). Watermarks and ``lowmem_reserve`` are then set
         from ``min_free_kbytes`` (default: ``calculate_min_free_kbytes`` of the managed lowmem)."""
+        for pname, v in (("dma", dma), ("dma32", dma32), ("normal", normal)):
+            check_int(v, f"Node.from_sizes {pname}", 0, MAX_ZONE_PAGES, exc=InvalidSizeError, what="pages")
+        if min_free_kbytes is not None:
+            check_int(min_free_kbytes, "min_free_kbytes", 0, 1 << 40, exc=InvalidSizeError)
         zones = []
         if dma:
             if dma > 4095:
@@ -1256,7 +1530,8 @@ class Node:
         for z in self.zones:
             if z.name == name:
                 return z
-        raise KeyError(f"node {self.node_id} has no zone {name!r}")
+        raise UnknownZoneError(f"node {self.node_id} has no zone {show(name)} "
+                               f"(it has: {', '.join(z.name for z in self.zones)})")
 
     def zone_of(self, pfn: int) -> Zone:
         """``page_zone(pfn_to_page(pfn))``; raises :class:`OutOfZoneError` outside every zone."""
@@ -1293,7 +1568,7 @@ class Node:
     def alloc_pages(self, order: int, gfp: int = _gfp.GFP_KERNEL) -> int | None:
         """``__alloc_pages(gfp, order)`` on this node: PFN or None (see the class docstring)."""
         if not isinstance(order, int) or isinstance(order, bool) or not 0 <= order <= self.zones[0].max_page_order:
-            raise InvalidOrderError(f"order {order!r} outside 0..{self.zones[0].max_page_order}")
+            raise InvalidOrderError(f"order {show(order)} outside 0..{self.zones[0].max_page_order}")
         high = gfp_zone(gfp)
         _gfp.gfp_migratetype(gfp)
         zones = self.zonelist(gfp)

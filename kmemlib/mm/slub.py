@@ -15,7 +15,7 @@ algorithm, cache line size, struct track size) live in :class:`SlubParams`.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterable
 
 from ..errors import (
@@ -25,10 +25,12 @@ from ..errors import (
     DoubleFreeError,
     InvalidAlignError,
     InvalidFlagsError,
+    InvalidArgumentError,
     InvalidNameError,
     InvalidSizeError,
 )
 from . import gfp as _gfp
+from .argcheck import check_bool, is_int, show
 from . import kmalloc as _km
 from .page_alloc import Zone
 from .pages import (
@@ -64,6 +66,7 @@ from .slab_flags import (
     check_slab_flags,
     kmem_cache_flags,
 )
+from .version import DEFAULT_KERNEL_VERSION, version_tuple
 
 PTR_SIZE: int = 8
 """``sizeof(void *)`` on 64-bit."""
@@ -87,6 +90,8 @@ class SlubParams:
     slab_min_order 0, slab_max_order = PAGE_ALLOC_COSTLY_ORDER (3), no slab_min_objects,
     64-byte cache lines, STACKDEPOT (struct track = 32 bytes), merging on, HARDENED_USERCOPY on.
     ``order_algorithm`` is ``"6.7"`` (current ``calculate_order``) or ``"6.1"`` (before 6.7).
+    ``kernel_version`` selects other version-dependent behaviour (kmalloc cache alignment, see
+    :func:`kmalloc_cache_geometry`); :func:`params_for_kernel` sets both from one version.
     """
 
     page_shift: int = PAGE_SHIFT
@@ -106,8 +111,10 @@ class SlubParams:
     slub_debug_slabs: tuple[str, ...] | None = None
     cpu_partial_enabled: bool = True
     kmalloc_min_size: int = _km.KMALLOC_MIN_SIZE
+    kernel_version: str = DEFAULT_KERNEL_VERSION
 
     def __post_init__(self) -> None:
+        version_tuple(self.kernel_version)          # InvalidFlagsError for a malformed version
         for name in ("page_shift", "max_page_order", "nr_cpus", "slub_min_order", "slub_max_order",
                      "slub_min_objects", "cache_line_size", "arch_slab_minalign", "track_size"):
             v = getattr(self, name)
@@ -115,6 +122,26 @@ class SlubParams:
                 raise InvalidSizeError(f"SlubParams.{name} must be a non-negative int, got {v!r}")
         if not 10 <= self.page_shift <= 20:
             raise InvalidSizeError(f"page_shift {self.page_shift} out of range 10..20")
+        if self.max_page_order > 20:
+            raise InvalidSizeError(f"SlubParams.max_page_order must be in 0..20, got {self.max_page_order}")
+        for name, hi in (("nr_cpus", 8192), ("slub_min_objects", MAX_OBJS_PER_PAGE), ("track_size", 1024),
+                         ("cache_line_size", 1 << self.page_shift), ("arch_slab_minalign", 1 << self.page_shift)):
+            if getattr(self, name) > hi:
+                raise InvalidSizeError(f"SlubParams.{name} must be at most {hi}, got {getattr(self, name)}")
+        if self.nr_cpu_ids is not None and (not is_int(self.nr_cpu_ids) or not self.nr_cpus <= self.nr_cpu_ids <= 8192):
+            raise InvalidSizeError(f"SlubParams.nr_cpu_ids must be None or an int in nr_cpus..8192, "
+                                   f"got {show(self.nr_cpu_ids)}")
+        for name in ("slab_nomerge", "hardened_usercopy", "cpu_partial_enabled"):
+            check_bool(getattr(self, name), f"SlubParams.{name}")
+        if not is_int(self.slub_debug) or self.slub_debug < 0:
+            raise InvalidFlagsError(f"SlubParams.slub_debug must be SLAB_* debug flags (an int), got {show(self.slub_debug)}")
+        if self.slub_debug_slabs is not None and (not isinstance(self.slub_debug_slabs, tuple)
+                                                 or not all(isinstance(n, str) for n in self.slub_debug_slabs)):
+            raise InvalidNameError(f"SlubParams.slub_debug_slabs must be None or a tuple of cache names, "
+                                   f"got {show(self.slub_debug_slabs)}")
+        if not is_int(self.kmalloc_min_size):
+            raise InvalidSizeError(f"SlubParams.kmalloc_min_size must be an int, got {show(self.kmalloc_min_size)}")
+        _km._check_min_size(self.kmalloc_min_size)
         if self.nr_cpus < 1:
             raise InvalidSizeError("nr_cpus must be >= 1")
         if self.slub_max_order > self.max_page_order or self.slub_min_order > self.max_page_order:
@@ -132,6 +159,12 @@ class SlubParams:
 
 
 DEFAULT_PARAMS = SlubParams()
+
+
+def _check_params(params: object) -> SlubParams:
+    if not isinstance(params, SlubParams):
+        raise InvalidArgumentError(f"params must be a SlubParams, got {show(params)}")
+    return params
 
 
 # --------------------------------------------------------------------------------------------
@@ -338,7 +371,8 @@ def calculate_order(size: int, params: SlubParams = DEFAULT_PARAMS) -> int:
     ``min_objects--`` loop, fractions 16/8/4, then one object). Returns -1 (``-ENOSYS``) when
     not even one object fits in MAX_PAGE_ORDER.
     """
-    _check_int(size, "size", 1)
+    _check_int(size, "size", 1, 1 << 40)
+    _check_params(params)
     if params.order_algorithm == "6.1":
         return _calculate_order_61(size, params)
     return _calculate_order_67(size, params)
@@ -495,6 +529,16 @@ class CacheGeometry:
         return slot_layout(self.layout)
 
 
+def _check_cache_name(name: object) -> str:
+    """A cache name as /proc/slabinfo and /sys/kernel/slab can show it: printable, no blank, no '/'."""
+    if not isinstance(name, str) or not name or "/" in name or not name.isprintable() \
+            or any(c.isspace() for c in name) or len(name) > 255:
+        raise InvalidNameError(f"cache name must be a non-empty printable string of at most 255 characters "
+                               f"without blanks or '/' (it is a /proc/slabinfo column and a sysfs directory), "
+                               f"got {show(name)}")
+    return name
+
+
 def make_geometry(name: str, object_size: int, align: int = 0, flags: int = 0, *, ctor: bool = False,
                   freeptr_offset: int | None = None, params: SlubParams = DEFAULT_PARAMS,
                   align_is_final: bool = False) -> CacheGeometry:
@@ -504,6 +548,10 @@ def make_geometry(name: str, object_size: int, align: int = 0, flags: int = 0, *
     (idempotent, so passing an already-final ``s->align``, as read from sysfs, is fine).
     ``flags`` pass through ``kmem_cache_flags`` (params.slub_debug). Raises on bad input.
     """
+    _check_params(params)
+    _check_cache_name(name)
+    check_bool(ctor, "ctor")
+    check_bool(align_is_final, "align_is_final")
     _check_int(object_size, "object_size", 1, 1 << (params.max_page_order + params.page_shift))
     _check_align(align)
     check_slab_flags(flags)
@@ -544,10 +592,36 @@ def kmalloc_cache_geometry(index: int, type_: int = _km.KMALLOC_NORMAL,
                            params: SlubParams = DEFAULT_PARAMS) -> CacheGeometry:
     """Geometry of a kmalloc cache as ``new_kmalloc_cache()``/``create_boot_cache()`` make it:
     natural alignment ``max(8, lowest set bit of size)``, SLAB_KMALLOC plus the type's flags."""
+    _check_params(params)
+    _check_int(index, "kmalloc index", 1, len(_km.KMALLOC_INFO) - 1)
+    if type_ not in _km.KMALLOC_TYPE_PREFIX or not is_int(type_):
+        raise InvalidFlagsError(f"unknown kmalloc type {show(type_)}")
     size = _km.KMALLOC_INFO[index][0]
     flags = SLAB_KMALLOC | kmalloc_type_flags(type_)
-    align = max(_km.ARCH_KMALLOC_MINALIGN, size & -size)
+    align = kmalloc_cache_align(size, params.kernel_version)
     return make_geometry(_km.kmalloc_cache_name(index, type_), size, align, flags, params=params)
+
+
+def kmalloc_cache_align(size: int, kernel_version: str = DEFAULT_KERNEL_VERSION) -> int:
+    """The ``align`` ``create_boot_cache()`` asks for a kmalloc cache of ``size`` bytes.
+
+    Since Linux 6.11 (commit ad59baa31695 "slab, rust: extend kmalloc() alignment guarantees to
+    remove Rust padding") it is the largest power of two dividing the size (kmalloc-96: 32,
+    kmalloc-192: 64); before, only power-of-two sizes were naturally aligned and kmalloc-96 and
+    kmalloc-192 got ``ARCH_KMALLOC_MINALIGN`` (8), as sysfs shows on 6.1.
+    """
+    if version_tuple(kernel_version) < (6, 11):
+        return max(_km.ARCH_KMALLOC_MINALIGN, size) if size & (size - 1) == 0 else _km.ARCH_KMALLOC_MINALIGN
+    return max(_km.ARCH_KMALLOC_MINALIGN, size & -size)
+
+
+def params_for_kernel(kernel_version: str, base: "SlubParams | None" = None, **changes) -> "SlubParams":
+    """:class:`SlubParams` for a kernel release: ``order_algorithm`` ``"6.1"`` before 6.7 (V. Babka's
+    ``calculate_order`` rewrite), ``"6.7"`` from then on, and ``kernel_version`` set."""
+    v = version_tuple(kernel_version)
+    base = DEFAULT_PARAMS if base is None else base
+    return replace(base, kernel_version=f"{v[0]}.{v[1]}", order_algorithm="6.1" if v < (6, 7) else "6.7",
+                   **changes)
 
 
 def kmalloc_type_flags(type_: int) -> int:
@@ -819,6 +893,11 @@ class TraceRow:
         return self.allocated - self.requested
 
 
+def _check_caller(caller: object) -> None:
+    if caller is not None and not isinstance(caller, str):
+        raise InvalidArgumentError(f"caller must be None or a string (a function name), got {show(caller)}")
+
+
 def _default_zone(page_shift: int, max_page_order: int):
     return Zone(1 << 18, page_shift=page_shift, max_page_order=max_page_order, log_events=False)
 
@@ -853,8 +932,21 @@ class SlubAllocator:
     def __init__(self, zone=None, *, params: SlubParams = DEFAULT_PARAMS, create_kmalloc_caches: bool = True,
                  boot_caches: bool = True, boot_cache_sizes: tuple[int, int] = (232, 72),
                  memcg_kmem: bool = True) -> None:
+        _check_params(params)
+        for name, v in (("create_kmalloc_caches", create_kmalloc_caches), ("boot_caches", boot_caches),
+                        ("memcg_kmem", memcg_kmem)):
+            check_bool(v, name)
+        if (not isinstance(boot_cache_sizes, tuple) or len(boot_cache_sizes) != 2
+                or not all(is_int(v) and 8 <= v <= 4096 for v in boot_cache_sizes)):
+            raise InvalidSizeError(f"boot_cache_sizes must be two ints in 8..4096 (kmem_cache, kmem_cache_node), "
+                                   f"got {show(boot_cache_sizes)}")
         if zone is None:
             zone = _default_zone(params.page_shift, params.max_page_order)
+        from .page_alloc import Node  # noqa: PLC0415 - same package, next to Zone
+        if not isinstance(zone, (Zone, Node)):
+            raise InvalidArgumentError(f"SlubAllocator zone must be a Zone (or a Node) to take slab pages from, "
+                                       f"got {show(zone)}")
+        self._zone_max_order = zone.zones[0].max_page_order if isinstance(zone, Node) else zone.max_page_order
         if getattr(zone, "page_shift", params.page_shift) != params.page_shift:
             raise InvalidSizeError(f"zone page_shift {zone.page_shift} != params.page_shift {params.page_shift}")
         self.zone = zone
@@ -929,6 +1021,10 @@ class SlubAllocator:
         p = self.params
         _check_int(size, "size", 1, self.kmalloc_max_size)
         _check_align(align)
+        check_slab_flags(flags)
+        if not isinstance(name, str):
+            raise InvalidNameError(f"name must be a string, got {show(name)}")
+        _check_int(usersize, "usersize", 0, size)
         if p.slab_nomerge or ctor or (p.hardened_usercopy and usersize):
             return None
         flags = kmem_cache_flags(flags, name, p.slub_debug, p.slub_debug_slabs)
@@ -956,8 +1052,7 @@ class SlubAllocator:
         """``kmem_cache_create()`` (``__kmem_cache_create_args``): merge into an existing cache per
         ``find_mergeable`` (the returned object is then that cache, with ``refcount`` raised and
         ``object_size``/``inuse`` widened) or create a new one. Raises on bad input, unchanged state."""
-        if not isinstance(name, str) or not name or " " in name or "/" in name:
-            raise InvalidNameError(f"cache name must be a non-empty string without spaces or '/', got {name!r}")
+        _check_cache_name(name)
         if name in self._by_name:
             raise InvalidNameError(f"a cache named {name!r} already exists")
         _check_int(size, "size", 1, self.kmalloc_max_size)
@@ -983,11 +1078,11 @@ class SlubAllocator:
         """``kmem_cache_destroy()``: drop a reference; the last one frees the empty slabs and removes
         the cache. Raises :class:`CacheBusyError` (nothing changes) while objects are allocated."""
         self._check_cache(s)
-        if s.is_kmalloc or s.refcount < 0:
-            raise BadFreeError(f"{s.name} is a boot/kmalloc cache and cannot be destroyed")
-        if s.refcount > 1:
+        if s.refcount > 1:                 # an alias merged into s goes away: s stays
             s.refcount -= 1
             return
+        if s.is_kmalloc or s.refcount < 0:
+            raise BadFreeError(f"{s.name} is a boot/kmalloc cache and cannot be destroyed")
         if s.inuse_objects:
             raise CacheBusyError(f"kmem_cache_destroy({s.name}): {s.inuse_objects} objects remaining "
                                  "(__kmem_cache_shutdown fails)")
@@ -1011,6 +1106,8 @@ class SlubAllocator:
 
     def find_cache(self, name: str) -> KmemCache:
         """The cache a name refers to (aliases resolved)."""
+        if not isinstance(name, str):
+            raise InvalidNameError(f"a cache name is a string, got {show(name)}")
         try:
             return self._by_name[name]
         except KeyError:
@@ -1023,10 +1120,11 @@ class SlubAllocator:
         if s.flags & SLAB_RECLAIM_ACCOUNT:
             flags |= _GFP_RECLAIMABLE
         order, objects = s.order, s.objects
-        pfn = self.zone.alloc_pages(order, (flags | _GFP_NOWARN | _GFP_NORETRY) & ~_GFP_NOFAIL)
+        pfn = None if order > self._zone_max_order else \
+            self.zone.alloc_pages(order, (flags | _GFP_NOWARN | _GFP_NORETRY) & ~_GFP_NOFAIL)
         if pfn is None:
             order, objects = s.min_order, s.min_objects
-            pfn = self.zone.alloc_pages(order, flags)
+            pfn = None if order > self._zone_max_order else self.zone.alloc_pages(order, flags)
             if pfn is None:
                 return None
             s._slab_stat["order_fallback"] += 1
@@ -1083,6 +1181,7 @@ class SlubAllocator:
         """
         self._check_cache(s)
         self._kmalloc_type(gfp)
+        _check_caller(caller)
         if requested is None:
             requested = s.object_size
         else:
@@ -1103,7 +1202,8 @@ class SlubAllocator:
         ``get_order(size)`` (``___kmalloc_large_node``); larger → None. OOM → None."""
         # Fast path (slab_alloc_node's lockless path): a GFP value already validated, a size with a
         # precomputed cache index, an object on the CPU slab or on the head of the partial list.
-        if type(size) is int and type(gfp) is int and 0 < size <= self._kmalloc_tab_max:
+        if type(size) is int and type(gfp) is int and 0 < size <= self._kmalloc_tab_max and \
+                (caller is None or type(caller) is str):
             try:
                 row = self._gfp_row[gfp]
             except KeyError:
@@ -1127,6 +1227,7 @@ class SlubAllocator:
 
     def _kmalloc_slow(self, size: int, gfp: int, caller: str | None) -> int | None:
         """:meth:`kmalloc` with full validation; records validated GFP values for the fast path."""
+        _check_caller(caller)
         if type(size) is not int or size < 0 or size >= 1 << 64:
             _km._check_size(size)
             raise InvalidSizeError(f"kmalloc size {size!r} is not a valid size_t")
@@ -1146,6 +1247,8 @@ class SlubAllocator:
         if size > self.kmalloc_max_size:
             return None
         order = get_order(size, self.page_shift)
+        if order > self._zone_max_order:       # __alloc_pages: WARN_ON_ONCE(order > MAX_PAGE_ORDER), NULL
+            return None
         pfn = self.zone.alloc_pages(order, (gfp & ~(_GFP_ACCOUNT | _GFP_NO_OBJ_EXT | _GFP_DMA))
                                     | _GFP_COMP)
         if pfn is None:
@@ -1160,6 +1263,8 @@ class SlubAllocator:
 
     def kzalloc(self, size: int, gfp: int = _gfp.GFP_KERNEL, *, caller: str | None = None) -> int | None:
         """``kzalloc()`` = ``kmalloc(size, gfp | __GFP_ZERO)`` (contents are not modelled)."""
+        if type(gfp) is not int:
+            self._kmalloc_type(gfp)            # raises: None | __GFP_ZERO must not be a TypeError
         return self.kmalloc(size, gfp | _GFP_ZERO, caller=caller)
 
     def kmalloc_array(self, n: int, size: int, gfp: int = _gfp.GFP_KERNEL, *, caller: str | None = None) -> int | None:
@@ -1173,11 +1278,13 @@ class SlubAllocator:
 
     def kcalloc(self, n: int, size: int, gfp: int = _gfp.GFP_KERNEL, *, caller: str | None = None) -> int | None:
         """``kcalloc()`` = ``kmalloc_array(n, size, gfp | __GFP_ZERO)``."""
+        if type(gfp) is not int:
+            self._kmalloc_type(gfp)
         return self.kmalloc_array(n, size, gfp | _GFP_ZERO, caller=caller)
 
     def ksize(self, addr: int | None) -> int:
         """``ksize()``: 0 for NULL/ZERO_SIZE_PTR, the folio size for large kmalloc, else ``slab_ksize``."""
-        if addr is None or addr == 0 or addr == _km.ZERO_SIZE_PTR:
+        if addr is None or (type(addr) is int and (addr == 0 or addr == _km.ZERO_SIZE_PTR)):
             return 0
         e = self._lookup(addr)
         if e is None:
@@ -1192,7 +1299,8 @@ class SlubAllocator:
         updated); else a new allocation and the old one freed. None (old kept) when out of memory."""
         _km._check_size(new_size)
         self._kmalloc_type(gfp)
-        null = addr is None or addr == 0 or addr == _km.ZERO_SIZE_PTR
+        _check_caller(caller)
+        null = addr is None or (type(addr) is int and (addr == 0 or addr == _km.ZERO_SIZE_PTR))
         if not null and self._lookup(addr) is None:
             self._raise_bad(addr, "krealloc")
         if new_size == 0:
@@ -1225,12 +1333,10 @@ class SlubAllocator:
         """``kfree()``: NULL and ZERO_SIZE_PTR are ignored; slab objects go back to their slab
         (``slab_free``), large kmallocs to the zone. Raises :class:`DoubleFreeError` /
         :class:`BadFreeError` for objects already free or never allocated."""
-        try:
-            e = self._live.pop(addr)
-        except (KeyError, TypeError):           # not live, or unhashable: certainly not a pointer
-            e = None
+        # only an int is a pointer: 1.8e19 == a live address, but a float must never reach the freelist
+        e = self._live.pop(addr, None) if type(addr) is int else None
         if e is None:
-            if addr is None or addr == 0 or addr == _km.ZERO_SIZE_PTR:
+            if addr is None or (type(addr) is int and (addr == 0 or addr == _km.ZERO_SIZE_PTR)):
                 return
             self._raise_bad(addr, "kfree")
         slab = e[0]
@@ -1291,11 +1397,8 @@ class SlubAllocator:
         self._free_to_slab(e[0], addr, e[1])
 
     def _lookup(self, addr: object) -> tuple | None:
-        """Live-table entry of ``addr``, None when it is not a live allocation (or not hashable)."""
-        try:
-            return self._live.get(addr)
-        except TypeError:
-            return None
+        """Live-table entry of ``addr``, None when it is not a live allocation (or not an int)."""
+        return self._live.get(addr) if type(addr) is int else None
 
     def _find_slab(self, addr: int) -> Slab | None:
         if not isinstance(addr, int) or addr < PAGE_OFFSET:
@@ -1310,8 +1413,9 @@ class SlubAllocator:
         return None
 
     def _raise_bad(self, addr: object, op: str):
-        if not isinstance(addr, int) or isinstance(addr, bool):
-            raise BadFreeError(f"{op}({addr!r}): not a pointer")
+        if type(addr) is not int:
+            raise BadFreeError(f"{op}({show(addr)}): not a pointer (an address is an int, got "
+                               f"{type(addr).__name__})")
         slab = self._find_slab(addr)
         if slab is not None:
             s = slab.cache
@@ -1346,12 +1450,13 @@ class SlubAllocator:
         """The slab holding a live slab object."""
         e = self._lookup(addr)
         if e is None or e[0] is _LARGE:
-            what = f"{addr:#x}" if isinstance(addr, int) else repr(addr)
-            raise BadFreeError(f"{what} is not a live slab object")
+            what = f"{addr:#x}" if type(addr) is int else f"{show(addr)} (not an int)"
+            raise BadFreeError(f"slab_of: {what} is not a live slab object")
         return e[0]
 
     def cache_stats(self, s: KmemCache) -> CacheStats:
         """Exact per-cache accounting."""
+        self._check_cache(s)
         slab_bytes = s.slab_pages << self.page_shift
         ks = s.ksize
         tail = sum(sl.tail_waste for sl in s.slabs.values())
@@ -1367,6 +1472,7 @@ class SlubAllocator:
 
     def slab_stats(self, s: KmemCache) -> list[SlabStats]:
         """Per-slab accounting, slabs by PFN."""
+        self._check_cache(s)
         out = []
         for pfn in sorted(s.slabs):
             sl = s.slabs[pfn]
@@ -1394,8 +1500,12 @@ class SlubAllocator:
         """Live allocations grouped by caller, like ``/sys/kernel/debug/slab/<cache>/alloc_traces``;
         ``sort`` = "waste" | "count" | "requested" | "allocated". Allocations without a caller are
         grouped as ``"<unknown>"``."""
-        if sort not in ("waste", "count", "requested", "allocated"):
-            raise InvalidFlagsError(f"sort must be waste/count/requested/allocated, got {sort!r}")
+        if not isinstance(sort, str) or sort not in ("waste", "count", "requested", "allocated"):
+            raise InvalidFlagsError(f"sort must be waste/count/requested/allocated, got {show(sort)}")
+        if top is not None:
+            _check_int(top, "top", 0)
+        if cache is not None:
+            self._check_cache(cache)
         acc: dict[str, list] = {}
         for e in self._live.values():
             if e[0] is _LARGE:
@@ -1448,6 +1558,7 @@ class SlubAllocator:
     def slabinfo_report(self, *, only_used: bool = False) -> str:
         """A table like the kernel's ``tools/mm/slabinfo``: name, objects, object size, slab size,
         objects/slab, order, efficiency % and loss (slab bytes minus objects * object size)."""
+        check_bool(only_used, "only_used")
         head = (f"{'Name':<24} {'Objects':>8} {'Objsize':>7} {'Slabsize':>8} {'Space':>9} {'O/S':>4} "
                 f"{'O':>2} {'%Ef':>5} {'Loss':>9}")
         out = [head]
@@ -1470,7 +1581,7 @@ class SlubAllocator:
         return out
 
 
-__all__ = [
+__all__ = ["params_for_kernel", "kmalloc_cache_align", 
     "PTR_SIZE", "MAX_OBJS_PER_PAGE", "OO_SHIFT", "MIN_PARTIAL", "MAX_PARTIAL", "MAX_PARTIAL_TO_SCAN",
     "TRACK_SIZE_STACKDEPOT",
     "TRACK_SIZE_NO_STACKDEPOT", "InvalidNameError", "CacheBusyError", "CacheDestroyedError", "SlubParams",

@@ -14,14 +14,17 @@ All integer math is the kernel's (``u64`` products, truncating division).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from math import isqrt
 from typing import Sequence
 
-from ..errors import InvalidOrderError, InvalidSizeError
+from ..errors import InvalidFlagsError, InvalidOrderError, InvalidSizeError
+from .argcheck import check_int, show
 from .gfp import MIGRATE_HIGHATOMIC, MIGRATE_PCPTYPES
 from .internal import ALLOC_CMA, ALLOC_HIGHATOMIC, ALLOC_MIN_RESERVE, ALLOC_NON_BLOCK, ALLOC_OOM, ALLOC_RESERVES
 from .mmzone import MAX_NR_ZONES, ZONE_DEVICE, ZONE_DMA, ZONE_DMA32, ZONE_MOVABLE, ZONE_NAMES, ZONE_NORMAL
 from .pages import PAGE_SHIFT
+from .version import DEFAULT_KERNEL_VERSION, version_tuple
 
 SYSCTL_LOWMEM_RESERVE_RATIO = (256, 256, 32, 0, 0)
 """``sysctl_lowmem_reserve_ratio[MAX_NR_ZONES]`` defaults (DMA, DMA32, Normal, Movable, Device)."""
@@ -67,12 +70,17 @@ def recommended_min_free_kbytes(min_free_kbytes: int, nr_zones: int, lowmem_free
 
 def compute_wmarks(managed: Sequence[int], min_free_kbytes: int, *,
                    zone_idx: Sequence[int] | None = None, watermark_scale_factor: int = 10,
-                   page_shift: int = PAGE_SHIFT) -> list[tuple[int, int, int, int]]:
+                   page_shift: int = PAGE_SHIFT,
+                   kernel_version: str = DEFAULT_KERNEL_VERSION) -> list[tuple[int, int, int, int]]:
     """``__setup_per_zone_wmarks()`` on plain numbers: ``(min, low, high, promo)`` per zone.
 
     ``managed[i]`` is zone i's managed pages; ``zone_idx[i]`` its ``zone_idx`` (default
     DMA, DMA32, Normal, Movable, Device in order) — ZONE_MOVABLE gets the capped
     ``clamp(managed / 1024, SWAP_CLUSTER_MAX, 128)`` min and is left out of lowmem.
+
+    That ZONE_MOVABLE rule came with Linux 6.6 ("mm/page_alloc: fix min_free_kbytes calculation
+    regarding ZONE_MOVABLE"). Before (``kernel_version`` < 6.6, e.g. 6.1) ZONE_MOVABLE is a lowmem
+    zone on x86-64 like any other, so an empty one shows 0, not 32, for every watermark.
     """
     _nonneg_int("min_free_kbytes", min_free_kbytes)
     _nonneg_int("watermark_scale_factor", watermark_scale_factor)
@@ -82,11 +90,12 @@ def compute_wmarks(managed: Sequence[int], min_free_kbytes: int, *,
     if len(idx) != len(managed):
         raise InvalidSizeError("zone_idx and managed differ in length")
     pages_min = min_free_kbytes >> (page_shift - 10)
-    lowmem = sum(m for m, z in zip(managed, idx) if z != ZONE_MOVABLE)
+    movable_capped = version_tuple(kernel_version) >= (6, 6)
+    lowmem = sum(m for m, z in zip(managed, idx) if z != ZONE_MOVABLE or not movable_capped)
     out = []
     for m, z in zip(managed, idx):
         tmp = pages_min * m // lowmem if lowmem else 0
-        if z == ZONE_MOVABLE:
+        if z == ZONE_MOVABLE and movable_capped:
             wmin = min(max(m // 1024, SWAP_CLUSTER_MAX), 128)
         else:
             wmin = tmp
@@ -112,6 +121,122 @@ def setup_per_zone_wmarks(zones: Sequence, min_free_kbytes: int, *,
     return marks
 
 
+@dataclass(frozen=True)
+class BootWatermarks:
+    """What the kernel set at boot: ``min_free_kbytes``, ``(min, low, high, promo)`` and the
+    ``lowmem_reserve`` row of every zone index, and the managed pages it used."""
+
+    min_free_kbytes: int
+    wmarks: list[tuple[int, int, int, int]]
+    lowmem_reserve: list[list[int]]
+    managed: list[int]
+    thp: bool
+
+
+def boot_watermarks(managed_by_idx: Sequence[int], *, late_freed_pages: int = 0, late_zone: int = ZONE_DMA32,
+                    thp: bool | None = None, watermark_scale_factor: int = 10,
+                    lowmem_reserve_ratio: Sequence[int] | None = None, pageblock_order: int = 9,
+                    page_shift: int = PAGE_SHIFT, kernel_version: str = DEFAULT_KERNEL_VERSION) -> BootWatermarks:
+    """The boot-time sequence that sets the watermarks, on the managed pages *of that moment*.
+
+    ``postcore_initcall(init_per_zone_wmark_min)``: ``calculate_min_free_kbytes()`` from
+    ``nr_free_buffer_pages()`` (watermarks still 0), ``setup_per_zone_wmarks()`` and
+    ``setup_per_zone_lowmem_reserve()``. Then, when THP is on (``hugepage_init``, a
+    subsys_initcall: ``CONFIG_TRANSPARENT_HUGEPAGE`` and at least 512 MiB of ``totalram_pages``),
+    khugepaged's ``set_recommended_min_free_kbytes()`` may raise ``min_free_kbytes`` and sets the
+    watermarks again (``lowmem_reserve`` stays).
+
+    Later in boot the kernel frees memory it no longer needs (the initrd, ``__init`` code and data,
+    the unused parts of the kernel image; ``dmesg`` "Freeing ... memory" lines). The watermarks are
+    not recomputed for those pages, so ``managed_by_idx`` (what zoneinfo shows at the end) minus
+    ``late_freed_pages`` in ``late_zone`` (where the kernel image and initrd lie: ZONE_DMA32 on an
+    x86-64 VM) is what they were computed from. ``thp`` None decides by the 512 MiB rule.
+    """
+    managed = [_nonneg_int("managed pages", m) for m in managed_by_idx]
+    _nonneg_int("late_freed_pages", late_freed_pages)
+    if late_freed_pages:
+        if not 0 <= late_zone < len(managed) or managed[late_zone] < late_freed_pages:
+            raise InvalidSizeError(f"{late_freed_pages} late-freed pages do not fit zone index {late_zone}")
+        managed[late_zone] -= late_freed_pages
+    idx = list(range(len(managed)))
+    normal_idx = [i for i in idx if i <= ZONE_NORMAL]      # gfp_zone(GFP_USER) and below
+    mfk = calculate_min_free_kbytes(sum(managed[i] for i in normal_idx) << (page_shift - 10))
+    marks = compute_wmarks(managed, mfk, zone_idx=idx, watermark_scale_factor=watermark_scale_factor,
+                           page_shift=page_shift, kernel_version=kernel_version)
+    lowmem_reserve = compute_lowmem_reserve(managed + [0] * (MAX_NR_ZONES - len(managed)),
+                                            lowmem_reserve_ratio or SYSCTL_LOWMEM_RESERVE_RATIO)
+    if thp is None:
+        thp = sum(managed) >= 512 << (20 - page_shift)
+    if thp:
+        nr_zones = sum(1 for i in normal_idx if managed[i])
+        free_buffer = sum(max(managed[i] - marks[i][2], 0) for i in normal_idx)
+        rec = recommended_min_free_kbytes(mfk, nr_zones, free_buffer, pageblock_order=pageblock_order,
+                                          page_shift=page_shift)
+        if rec > mfk:
+            mfk = rec
+            marks = compute_wmarks(managed, mfk, zone_idx=idx, watermark_scale_factor=watermark_scale_factor,
+                                   page_shift=page_shift, kernel_version=kernel_version)
+    return BootWatermarks(mfk, marks, lowmem_reserve, managed, thp)
+
+
+@dataclass(frozen=True)
+class BootWatermarks:
+    """What the kernel set at boot: ``min_free_kbytes``, ``(min, low, high, promo)`` and the
+    ``lowmem_reserve`` row of every zone index, and the managed pages it used."""
+
+    min_free_kbytes: int
+    wmarks: list[tuple[int, int, int, int]]
+    lowmem_reserve: list[list[int]]
+    managed: list[int]
+    thp: bool
+
+
+def boot_watermarks(managed_by_idx: Sequence[int], *, late_freed_pages: int = 0, late_zone: int = ZONE_DMA32,
+                    thp: bool | None = None, watermark_scale_factor: int = 10,
+                    lowmem_reserve_ratio: Sequence[int] | None = None, pageblock_order: int = 9,
+                    page_shift: int = PAGE_SHIFT, kernel_version: str = DEFAULT_KERNEL_VERSION) -> BootWatermarks:
+    """The boot-time sequence that sets the watermarks, on the managed pages *of that moment*.
+
+    ``postcore_initcall(init_per_zone_wmark_min)``: ``calculate_min_free_kbytes()`` from
+    ``nr_free_buffer_pages()`` (watermarks still 0), ``setup_per_zone_wmarks()`` and
+    ``setup_per_zone_lowmem_reserve()``. Then, when THP is on (``hugepage_init``, a
+    subsys_initcall: ``CONFIG_TRANSPARENT_HUGEPAGE`` and at least 512 MiB of ``totalram_pages``),
+    khugepaged's ``set_recommended_min_free_kbytes()`` may raise ``min_free_kbytes`` and sets the
+    watermarks again (``lowmem_reserve`` stays).
+
+    Later in boot the kernel frees memory it no longer needs (the initrd, ``__init`` code and data,
+    the unused parts of the kernel image; ``dmesg`` "Freeing ... memory" lines). The watermarks are
+    not recomputed for those pages, so ``managed_by_idx`` (what zoneinfo shows at the end) minus
+    ``late_freed_pages`` in ``late_zone`` (where the kernel image and initrd lie: ZONE_DMA32 on an
+    x86-64 VM) is what they were computed from. ``thp`` None decides by the 512 MiB rule.
+    """
+    managed = [_nonneg_int("managed pages", m) for m in managed_by_idx]
+    _nonneg_int("late_freed_pages", late_freed_pages)
+    if late_freed_pages:
+        if not 0 <= late_zone < len(managed) or managed[late_zone] < late_freed_pages:
+            raise InvalidSizeError(f"{late_freed_pages} late-freed pages do not fit zone index {late_zone}")
+        managed[late_zone] -= late_freed_pages
+    idx = list(range(len(managed)))
+    normal_idx = [i for i in idx if i <= ZONE_NORMAL]      # gfp_zone(GFP_USER) and below
+    mfk = calculate_min_free_kbytes(sum(managed[i] for i in normal_idx) << (page_shift - 10))
+    marks = compute_wmarks(managed, mfk, zone_idx=idx, watermark_scale_factor=watermark_scale_factor,
+                           page_shift=page_shift, kernel_version=kernel_version)
+    lowmem_reserve = compute_lowmem_reserve(managed + [0] * (MAX_NR_ZONES - len(managed)),
+                                            lowmem_reserve_ratio or SYSCTL_LOWMEM_RESERVE_RATIO)
+    if thp is None:
+        thp = sum(managed) >= 512 << (20 - page_shift)
+    if thp:
+        nr_zones = sum(1 for i in normal_idx if managed[i])
+        free_buffer = sum(max(managed[i] - marks[i][2], 0) for i in normal_idx)
+        rec = recommended_min_free_kbytes(mfk, nr_zones, free_buffer, pageblock_order=pageblock_order,
+                                          page_shift=page_shift)
+        if rec > mfk:
+            mfk = rec
+            marks = compute_wmarks(managed, mfk, zone_idx=idx, watermark_scale_factor=watermark_scale_factor,
+                                   page_shift=page_shift, kernel_version=kernel_version)
+    return BootWatermarks(mfk, marks, lowmem_reserve, managed, thp)
+
+
 def compute_lowmem_reserve(managed_by_idx: Sequence[int],
                            ratios: Sequence[int] = SYSCTL_LOWMEM_RESERVE_RATIO) -> list[list[int]]:
     """``setup_per_zone_lowmem_reserve()``: ``lowmem_reserve[j]`` for every zone index i.
@@ -135,7 +260,11 @@ def compute_lowmem_reserve(managed_by_idx: Sequence[int],
 def _zone_watermark_ok_impl(z, order: int, mark: int, highest_zoneidx: int, alloc_flags: int,
                             free_pages: int) -> bool:
     if not isinstance(order, int) or isinstance(order, bool) or not 0 <= order <= z.max_page_order:
-        raise InvalidOrderError(f"order {order!r} outside 0..{z.max_page_order}")
+        raise InvalidOrderError(f"order {show(order)} outside 0..{z.max_page_order}")
+    check_int(mark, "mark", -(1 << 63), (1 << 63) - 1, exc=InvalidSizeError, what="pages")
+    check_int(highest_zoneidx, "highest_zoneidx", 0, MAX_NR_ZONES - 1, what="ZONE_DMA..ZONE_DEVICE")
+    check_int(alloc_flags, "alloc_flags", 0, 0xFFF, exc=InvalidFlagsError, what="ALLOC_* bits of mm/internal.h")
+    check_int(free_pages, "free_pages", -(1 << 63), (1 << 63) - 1, exc=InvalidSizeError, what="pages")
     wmin = mark
     unusable = (1 << order) - 1
     if not alloc_flags & ALLOC_RESERVES:
@@ -188,7 +317,7 @@ def zone_watermark_ok(z, order: int, mark: int, highest_zoneidx: int | None = No
     return _zone_watermark_ok_impl(z, order, mark, hz, alloc_flags, z.free_pages_count())
 
 
-__all__ = [
+__all__ = ["BootWatermarks", "boot_watermarks", 
     "ZONE_DMA", "ZONE_DMA32", "ZONE_NORMAL", "ZONE_MOVABLE", "ZONE_DEVICE", "MAX_NR_ZONES",
     "ZONE_NAMES", "SYSCTL_LOWMEM_RESERVE_RATIO", "int_sqrt", "calculate_min_free_kbytes",
     "recommended_min_free_kbytes", "compute_wmarks", "setup_per_zone_wmarks",

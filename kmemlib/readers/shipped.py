@@ -5,6 +5,8 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
+from ..errors import UnknownSnapshotError
+
 DEFAULT_SNAPSHOT = "linux-6.18-x86_64"
 
 
@@ -19,11 +21,10 @@ def list_snapshots() -> list[str]:
 
 def snapshot_dir(name: str = DEFAULT_SNAPSHOT) -> Path:
     """Path of a shipped snapshot (a directory laid out like ``/``)."""
-    path = _snapshots_base() / name
-    if not path.is_dir():
-        known = ", ".join(list_snapshots()) or "none"
-        raise FileNotFoundError(f"no shipped snapshot named {name!r} (known: {known})")
-    return path
+    known = list_snapshots()
+    if not isinstance(name, str) or name not in known:
+        raise UnknownSnapshotError(f"no shipped snapshot named {name!r} (known: {', '.join(known) or 'none'})")
+    return _snapshots_base() / name
 
 
 __all__ = ["DEFAULT_SNAPSHOT", "list_snapshots", "snapshot_dir"]

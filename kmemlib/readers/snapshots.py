@@ -8,11 +8,14 @@ the live kernel or a snapshot directory otherwise.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
-from ..errors import SourceUnavailableError
+from ..errors import DestinationExistsError, ParseError, SourceUnavailableError
 from . import procfs, sysfs
 from .shipped import DEFAULT_SNAPSHOT, list_snapshots, snapshot_dir
+from .text import read_text, u64
 
 SNAPSHOT_ENV = "KMEMLIB_USE_SNAPSHOT"
 """Set this environment variable to ``1`` to make :func:`live_or_snapshot` always pick the shipped
@@ -59,23 +62,48 @@ PROC_FILES = ("proc/buddyinfo", "proc/pagetypeinfo", "proc/zoneinfo",
 def save_snapshot(dest: str | os.PathLike, src_root: str | os.PathLike = "/") -> dict[str, int]:
     """Copy a kernel's allocator state into ``dest``, laid out like ``/`` (reads only, never writes /proc).
 
-    Every file is parsed before anything is written, so a malformed or unreadable source leaves
-    ``dest`` untouched. Returns counts: files copied, slab caches and aliases.
+    Every file is read and parsed first, then written into a temporary sibling of ``dest`` that is renamed to
+    ``dest`` at the end: a malformed or unreadable source (or a full disk) leaves nothing behind, and ``dest``
+    never holds half a snapshot. ``dest`` must not exist or be an empty folder. Returns counts: files copied,
+    slab caches and aliases.
     """
-
+    for pname, v in (("dest", dest), ("src_root", src_root)):
+        if not isinstance(v, (str, os.PathLike)) or not str(v):
+            raise SourceUnavailableError(f"{pname} must be a path, got {v!r}")
     src, out = Path(src_root), Path(dest)
+    if out.is_symlink() or (out.exists() and (not out.is_dir() or any(out.iterdir()))):
+        raise DestinationExistsError(f"{out} exists and is not empty (a snapshot needs a new or empty folder)")
     texts: dict[str, str] = {}
     for rel in PROC_FILES:
-        try:
-            texts[rel] = (src / rel).read_text()
-        except OSError as exc:
-            raise SourceUnavailableError(f"cannot read {src / rel}: {exc.strerror or exc}") from None
-    procfs.parse_buddyinfo(texts["proc/buddyinfo"])
-    procfs.parse_pagetypeinfo(texts["proc/pagetypeinfo"])
-    procfs.parse_zoneinfo(texts["proc/zoneinfo"])
+        texts[rel] = read_text(src / rel)
+    procfs.parse_buddyinfo(texts["proc/buddyinfo"], str(src / "proc/buddyinfo"))
+    procfs.parse_pagetypeinfo(texts["proc/pagetypeinfo"], str(src / "proc/pagetypeinfo"))
+    procfs.parse_zoneinfo(texts["proc/zoneinfo"], str(src / "proc/zoneinfo"))
+    for rel in ("proc/sys/vm/min_free_kbytes", "proc/sys/vm/watermark_scale_factor"):
+        t = texts[rel]
+        if not t.endswith("\n") or t.count("\n") != 1:
+            raise ParseError(f"{src / rel}:1: expected one line with a number, got {t[:40]!r}")
+        u64(t[:-1], str(src / rel), 1, rel.rsplit("/", 1)[-1])
     sysfs.read_sysfs_slab(src)                      # raises before anything is written
-    for rel, text in texts.items():
-        (out / rel).parent.mkdir(parents=True, exist_ok=True)
-        (out / rel).write_text(text)
-    counts = sysfs.save_slab_snapshot(out, src)
+    created = [p for p in reversed(out.absolute().parents) if not p.exists()]
+    tmp = None
+    try:
+        for p in created:
+            p.mkdir()
+        tmp = Path(tempfile.mkdtemp(dir=out.absolute().parent, prefix=f".{out.name}.", suffix=".tmp"))
+        for rel, text in texts.items():
+            (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp / rel).write_text(text, encoding="utf-8")
+        counts = sysfs.save_slab_snapshot(tmp, src)
+        os.chmod(tmp, 0o755)
+        os.replace(tmp, out)                        # rename(2): also over an empty folder
+    except BaseException:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        for p in reversed(created):
+            try:
+                p.rmdir()
+            except OSError:
+                pass
+        raise
     return {"files": len(texts) + 3, **counts}

@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import tempfile
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Collection
 
-from ..errors import ParseError, SourceUnavailableError
+from ..errors import KmemError, ParseError, SourceUnavailableError
 from ..mm import kmalloc as _km
 from ..mm.slab_flags import (
+    SLAB_TYPESAFE_BY_RCU,
     SLAB_ACCOUNT,
     SLAB_CACHE_DMA,
     SLAB_CACHE_DMA32,
@@ -29,7 +32,11 @@ from ..mm.slab_flags import (
     SLAB_RECLAIM_ACCOUNT,
     SYSFS_FLAG_FILES,
 )
-from ..mm.slub import DEFAULT_PARAMS, CacheGeometry, SlubParams, create_unique_id, kmalloc_cache_geometry, make_geometry
+from ..mm.slub import (DEFAULT_PARAMS, CacheGeometry, SlubParams, create_unique_id, kmalloc_cache_geometry,
+                       make_geometry, params_for_kernel)
+from ..mm.version import DEFAULT_KERNEL_VERSION, version_tuple
+from .procfs import read_kernel_version
+from .text import check_str, read_text, u64
 
 SLAB_JSON = "sys/kernel/slab.json"
 SLAB_DIR = "sys/kernel/slab"
@@ -46,42 +53,76 @@ FREEPTR_OFFSET_CACHES_6_18: frozenset[str] = frozenset({"filp", "bfilp", "vm_are
 show this, and it decides whether the free pointer adds a word (``calculate_sizes``)."""
 
 
+def freeptr_offset_caches_for(kernel_version: str = DEFAULT_KERNEL_VERSION) -> frozenset[str]:
+    """The caches a kernel release creates with ``freeptr_offset`` (``kmem_cache_args``, 6.12+).
+
+    * before 6.12: none (``freeptr_offset`` did not exist; on 6.1 ``filp`` and ``vm_area_struct``
+      are not even ``SLAB_TYPESAFE_BY_RCU``);
+    * 6.12 up to 6.17: ``filp`` (Debian's 6.12.117 ``files_init()`` passes ``f_freeptr``; it is RCU
+      since 6.12. Its 184-byte objects fill a 192-byte slot either way);
+    * 6.18 on: :data:`FREEPTR_OFFSET_CACHES_6_18` (``vm_area_struct`` became RCU with an offset in 6.18).
+    """
+    v = version_tuple(kernel_version)
+    if v < (6, 12):
+        return frozenset()
+    if v < (6, 18):
+        return frozenset({"filp"})
+    return FREEPTR_OFFSET_CACHES_6_18
+
+
+def kernel_version_of(root: str | os.PathLike = "/") -> str:
+    """``"6.12"`` from ``<root>/proc/version``; the default model version where the file is absent."""
+    v = read_kernel_version(root)
+    return f"{v[0]}.{v[1]}" if v else DEFAULT_KERNEL_VERSION
+
+
 # --------------------------------------------------------------------------------------------
 # Low-level readers
 # --------------------------------------------------------------------------------------------
 
+NR_CPUS_MAX = 8192
+"""Largest ``CONFIG_NR_CPUS`` (MAXSMP on x86-64): CPU numbers in a cpulist are below it."""
+_CPU_RANGE = re.compile(r"(0|[1-9][0-9]*)(?:-(0|[1-9][0-9]*))?", re.ASCII)
+_UNIQUE_ID = re.compile(r":(?:[dDaFA]+-)?[0-9]{7,}", re.ASCII)
+"""A ``create_unique_id()`` directory name: ':', the flag letters and '-' if any, the size as %07u."""
+
+
 def _read_text(path: Path) -> str:
-    try:
-        return path.read_text()
-    except FileNotFoundError as e:
-        raise SourceUnavailableError(f"{path} does not exist") from e
-    except OSError as e:
-        raise SourceUnavailableError(f"{path} is unreadable: {e.strerror or e}") from e
+    return read_text(path)
+
+
+def _root(root: object) -> Path:
+    if not isinstance(root, (str, os.PathLike)):
+        raise SourceUnavailableError(f"root must be a path such as '/' or a snapshot folder, got {root!r}")
+    return Path(root)
 
 
 def parse_cpulist(text: str, source: str = "cpulist") -> list[int]:
-    """CPU numbers of a cpulist such as ``0-1,4,6-7`` (``cpulist_parse``)."""
+    """CPU numbers of a cpulist such as ``0-1,4,6-7`` (``cpulist_parse``); every CPU below NR_CPUS (8192)."""
+    check_str(text, source)
     cpus: list[int] = []
-    t = text.strip()
+    t = text[:-1] if text.endswith("\n") else text
     if not t:
         return cpus
     for part in t.split(","):
-        try:
-            if "-" in part:
-                lo, hi = (int(x) for x in part.split("-", 1))
-            else:
-                lo = hi = int(part)
-        except ValueError as e:
-            raise ParseError(f"{source}: malformed cpulist element {part!r}") from e
-        if lo < 0 or hi < lo:
-            raise ParseError(f"{source}: bad cpu range {part!r}")
+        m = _CPU_RANGE.fullmatch(part)
+        if not m:
+            raise ParseError(f"{source}: malformed cpulist element {part[:40]!r} (expected N or N-M)")
+        lo = int(m.group(1))
+        hi = int(m.group(2)) if m.group(2) is not None else lo
+        if hi < lo:
+            raise ParseError(f"{source}: bad cpu range {part!r} (end below start)")
+        if hi >= NR_CPUS_MAX:
+            raise ParseError(f"{source}: cpu {hi} in {part[:40]!r} is not below NR_CPUS ({NR_CPUS_MAX})")
+        if cpus and lo <= cpus[-1]:
+            raise ParseError(f"{source}: cpu range {part!r} is not in increasing order")
         cpus.extend(range(lo, hi + 1))
     return cpus
 
 
 def read_present_cpus(root: str | os.PathLike = "/") -> int:
     """``num_present_cpus()``: number of CPUs in ``<root>/sys/devices/system/cpu/present``."""
-    path = Path(root) / CPU_PRESENT
+    path = _root(root) / CPU_PRESENT
     n = len(parse_cpulist(_read_text(path), str(path)))
     if n < 1:
         raise ParseError(f"{path}: no present CPU")
@@ -89,13 +130,10 @@ def read_present_cpus(root: str | os.PathLike = "/") -> int:
 
 
 def _first_int(text: str, where: str) -> int:
-    tok = text.split()
+    tok = text.split(" ")[0].rstrip("\n") if text else ""
     if not tok:
         raise ParseError(f"{where}: empty, expected an integer")
-    try:
-        return int(tok[0])
-    except ValueError as e:
-        raise ParseError(f"{where}: expected an integer, got {text.strip()!r}") from e
+    return u64(tok, where, 1, "the value")
 
 
 @dataclass
@@ -179,6 +217,16 @@ class SysfsCache:
         return [self.dirname, *self.alias_names]
 
 
+def _check_dirname(name: str, where: str) -> None:
+    """A cache directory name sysfs can hold: a ``create_unique_id`` name, or a printable name without blanks."""
+    if name.startswith(":"):
+        if not _UNIQUE_ID.fullmatch(name):
+            raise ParseError(f"{where}/{name}: a ':' directory must be a create_unique_id() name such as "
+                             "':0000064' or ':a-0000104'")
+    elif not name or not name.isprintable() or any(c.isspace() for c in name) or "/" in name or len(name) > 255:
+        raise ParseError(f"{where}: {name[:60]!r} is not a cache name (printable, no blanks)")
+
+
 def _read_slab_dir(base: Path) -> dict[str, SysfsCache]:
     try:
         entries = sorted(os.listdir(base))
@@ -188,8 +236,12 @@ def _read_slab_dir(base: Path) -> dict[str, SysfsCache]:
     links: dict[str, str] = {}
     for name in entries:
         p = base / name
+        _check_dirname(name, str(base))
         if p.is_symlink():
-            links[name] = os.path.basename(os.readlink(p))
+            try:
+                links[name] = os.path.basename(os.readlink(p))
+            except OSError as e:
+                raise SourceUnavailableError(f"{p} cannot be read: {e.strerror or e}") from None
             continue
         if not p.is_dir():
             continue
@@ -202,14 +254,21 @@ def _read_slab_dir(base: Path) -> dict[str, SysfsCache]:
             if attr in WRITE_ONLY_ATTRS:
                 continue
             try:
-                attrs[attr] = (p / attr).read_text()
-            except OSError:
+                attrs[attr] = read_text(p / attr)
+            except SourceUnavailableError:
                 continue        # e.g. attributes that are not readable on this config
         caches[name] = SysfsCache(name, attrs)
     return _attach_links(caches, links, str(base))
 
 
 def _attach_links(caches: dict[str, SysfsCache], links: dict[str, str], where: str) -> dict[str, SysfsCache]:
+    for alias, target in links.items():
+        if not isinstance(alias, str) or not isinstance(target, str):
+            raise ParseError(f"{where}: alias {str(alias)[:60]!r} must name a cache directory (a string), "
+                             f"got {str(target)[:60]!r}")
+        _check_dirname(alias, where)
+        if alias in caches:
+            raise ParseError(f"{where}/{alias}: both a cache directory and an alias")
     for alias, target in sorted(links.items()):
         if target not in caches:
             raise ParseError(f"{where}/{alias}: alias points to {target!r}, which is not a cache directory")
@@ -221,6 +280,8 @@ def _read_slab_json(path: Path) -> dict[str, SysfsCache]:
     text = _read_text(path)
     try:
         data = json.loads(text)
+        if not isinstance(data, dict):
+            raise TypeError("the top level must be an object")
         caches_raw = data["caches"]
         links = data.get("links", {})
         if not isinstance(caches_raw, dict) or not isinstance(links, dict):
@@ -228,10 +289,13 @@ def _read_slab_json(path: Path) -> dict[str, SysfsCache]:
         caches = {}
         for name, attrs in caches_raw.items():
             if not isinstance(attrs, dict) or not all(isinstance(v, str) for v in attrs.values()):
-                raise TypeError(f"attributes of {name!r} must map names to strings")
+                raise TypeError(f"attributes of {name[:60]!r} must map names to strings")
+            _check_dirname(name, str(path))
             caches[name] = SysfsCache(name, dict(attrs))
     except (ValueError, KeyError, TypeError) as e:
-        raise ParseError(f"{path}: malformed slab snapshot ({e})") from e
+        raise ParseError(f"{path}: malformed slab snapshot ({str(e)[:200]})") from None
+    except RecursionError:
+        raise ParseError(f"{path}: malformed slab snapshot (nested too deeply)") from None
     return _attach_links(caches, links, str(path))
 
 
@@ -241,7 +305,7 @@ def read_sysfs_slab(root: str | os.PathLike = "/") -> dict[str, SysfsCache]:
     Falls back to ``<root>/sys/kernel/slab.json`` (snapshot form). Raises
     :class:`SourceUnavailableError` when neither exists, :class:`ParseError` when malformed.
     """
-    root = Path(root)
+    root = _root(root)
     d = root / SLAB_DIR
     if d.is_dir():
         caches = _read_slab_dir(d)
@@ -274,30 +338,40 @@ class SlabinfoRow:
 
 
 def parse_slabinfo(text: str, source: str = "/proc/slabinfo") -> list[SlabinfoRow]:
-    """Parse ``/proc/slabinfo`` version 2.1 text."""
-    lines = text.splitlines()
-    if not lines or lines[0].strip() != "slabinfo - version: 2.1":
-        raise ParseError(f"{source}:1: expected 'slabinfo - version: 2.1', got {lines[0] if lines else ''!r}")
+    """Parse ``/proc/slabinfo`` version 2.1 text.
+
+    Checked like ``cache_show`` writes it: the two header lines, then one row per cache (no duplicate names),
+    unsigned numbers below 2^64, ``active_objs <= num_objs`` and ``active_slabs <= num_slabs``."""
+    check_str(text, source)
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if not lines or lines[0] != "slabinfo - version: 2.1":
+        raise ParseError(f"{source}:1: expected 'slabinfo - version: 2.1', got {lines[0][:60] if lines else ''!r}")
+    if len(lines) < 2 or not lines[1].startswith("# name "):
+        raise ParseError(f"{source}:2: expected the '# name <active_objs> ...' header line")
     rows = []
-    for no, line in enumerate(lines[1:], start=2):
-        if not line.strip() or line.startswith("#"):
-            continue
-        parts = line.split()
+    seen: dict[str, int] = {}
+    for no, line in enumerate(lines[2:], start=3):
+        parts = [p for p in line.split(" ") if p]
         # name a n s o p : tunables l b s : slabdata a n s
         if len(parts) != 16 or parts[6] != ":" or parts[7] != "tunables" or parts[11] != ":" \
-                or parts[12] != "slabdata":
-            raise ParseError(f"{source}:{no}: malformed row {line!r}")
-        try:
-            nums = [int(x) for x in parts[1:6] + parts[8:11] + parts[13:16]]
-        except ValueError as e:
-            raise ParseError(f"{source}:{no}: non-numeric field in {line!r}") from e
-        rows.append(SlabinfoRow(parts[0], *nums))
+                or parts[12] != "slabdata" or not parts[0].isprintable() or any(c.isspace() for c in parts[0]):
+            raise ParseError(f"{source}:{no}: malformed row {line[:100]!r}")
+        nums = [u64(x, source, no, "a slabinfo field") for x in parts[1:6] + parts[8:11] + parts[13:16]]
+        if parts[0] in seen:
+            raise ParseError(f"{source}:{no}: cache {parts[0]!r} again (first on line {seen[parts[0]]})")
+        seen[parts[0]] = no
+        row = SlabinfoRow(parts[0], *nums)
+        if row.active_objs > row.num_objs or row.active_slabs > row.num_slabs:
+            raise ParseError(f"{source}:{no}: {parts[0]}: more active objects or slabs than there are")
+        rows.append(row)
     return rows
 
 
 def read_slabinfo(root: str | os.PathLike = "/") -> list[SlabinfoRow]:
     """Rows of ``<root>/proc/slabinfo``."""
-    path = Path(root) / SLABINFO
+    path = _root(root) / SLABINFO
     return parse_slabinfo(_read_text(path), str(path))
 
 
@@ -305,9 +379,13 @@ def read_slabinfo(root: str | os.PathLike = "/") -> list[SlabinfoRow]:
 # Model of a live cache and the comparison
 # --------------------------------------------------------------------------------------------
 
-def params_for_root(root: str | os.PathLike = "/", base: SlubParams = DEFAULT_PARAMS) -> SlubParams:
-    """``base`` with ``nr_cpus`` read from ``<root>/sys/devices/system/cpu/present``."""
-    return replace(base, nr_cpus=read_present_cpus(root))
+def params_for_root(root: str | os.PathLike = "/", base: SlubParams = DEFAULT_PARAMS,
+                    kernel_version: str | None = None) -> SlubParams:
+    """``base`` with ``nr_cpus`` read from ``<root>/sys/devices/system/cpu/present``, for the kernel
+    release ``kernel_version`` (default: read from ``<root>/proc/version``, see
+    :func:`kmemlib.mm.slub.params_for_kernel`)."""
+    version = kernel_version or kernel_version_of(root)
+    return params_for_kernel(version, base, nr_cpus=read_present_cpus(root))
 
 
 def model_cache(c: SysfsCache, params: SlubParams = DEFAULT_PARAMS,
@@ -328,7 +406,9 @@ def model_cache(c: SysfsCache, params: SlubParams = DEFAULT_PARAMS,
             params = replace(params, slub_debug=debug, slub_debug_slabs=(c.dirname,))
         return kmalloc_cache_geometry(kt[0], kt[1], params)
     names = set(c.names())
-    fpo = 0 if names & set(freeptr_offset_caches) else None
+    # only an RCU cache can have a free-pointer offset: a name in the set that is not RCU on this
+    # kernel (6.1's filp, say) is an ordinary cache
+    fpo = 0 if names & set(freeptr_offset_caches) and c.flags & SLAB_TYPESAFE_BY_RCU else None
     return make_geometry(c.dirname, c.object_size, c.align, c.flags, ctor=bool(c.ctor),
                          freeptr_offset=fpo if fpo is not None and c.object_size > 0 else None, params=params)
 
@@ -403,8 +483,8 @@ class ComparisonReport:
 
 
 def compare_live(root: str | os.PathLike = "/", params: SlubParams | None = None, *,
-                 freeptr_offset_caches: Collection[str] = FREEPTR_OFFSET_CACHES_6_18,
-                 check_slabinfo: bool = True) -> ComparisonReport:
+                 freeptr_offset_caches: Collection[str] | None = None,
+                 check_slabinfo: bool = True, kernel_version: str | None = None) -> ComparisonReport:
     """Predict slab_size, order, objs_per_slab (and align, object_size, min_partial, cpu_partial)
     of every cache in ``<root>/sys/kernel/slab`` and compare with the kernel's values.
 
@@ -412,15 +492,28 @@ def compare_live(root: str | os.PathLike = "/", params: SlubParams | None = None
     caches must carry the ``create_unique_id`` name of their predicted size and flags; when
     ``check_slabinfo``, the ``/proc/slabinfo`` row of each cache must agree too (objsize column =
     slab_size, objperslab, pagesperslab = 1 << order); a disagreement is listed as a mismatch.
+
+    ``kernel_version`` (default: ``params.kernel_version`` when ``params`` is given, else read from
+    ``<root>/proc/version``, else 6.18) picks the version-dependent rules: ``calculate_order``,
+    kmalloc alignment and :func:`freeptr_offset_caches_for`.
     """
     if params is None:
-        params = params_for_root(root)
+        params = params_for_root(root, kernel_version=kernel_version)
+    elif kernel_version is not None:
+        params = params_for_kernel(kernel_version, params)
+    if freeptr_offset_caches is None:
+        freeptr_offset_caches = freeptr_offset_caches_for(params.kernel_version)
     caches = read_sysfs_slab(root)
     rows = {r.name: r for r in read_slabinfo(root)} if check_slabinfo else {}
     out = []
     for name in sorted(caches):
         c = caches[name]
-        g = model_cache(c, params, freeptr_offset_caches)
+        try:
+            g = model_cache(c, params, freeptr_offset_caches)
+        except ParseError:
+            raise
+        except KmemError as exc:
+            raise ParseError(f"{Path(root) / SLAB_DIR}/{name}: cannot be modelled: {exc}") from None
         pred = {"slab_size": g.size, "order": g.order, "objs_per_slab": g.objects, "align": g.align,
                 "object_size": g.object_size if c.is_kmalloc else c.object_size,
                 "min_partial": g.min_partial, "cpu_partial": g.cpu_partial}
@@ -465,13 +558,28 @@ def save_slab_snapshot(dest_root: str | os.PathLike, src_root: str | os.PathLike
         "caches": {n: c.attrs for n, c in sorted(caches.items())},
         "links": {a: n for n, c in sorted(caches.items()) for a in c.alias_names},
     }
-    (dest / "proc").mkdir(parents=True, exist_ok=True)
-    (dest / "sys/devices/system/cpu").mkdir(parents=True, exist_ok=True)
-    (dest / "sys/kernel").mkdir(parents=True, exist_ok=True)
-    (dest / SLABINFO).write_text(slabinfo)
-    (dest / CPU_PRESENT).write_text(present)
-    (dest / SLAB_JSON).write_text(json.dumps(data, separators=(",", ":"), sort_keys=True) + "\n")
+    parse_cpulist(present, str(src / CPU_PRESENT))
+    files = {SLABINFO: slabinfo, CPU_PRESENT: present,
+             SLAB_JSON: json.dumps(data, separators=(",", ":"), sort_keys=True) + "\n"}
+    for rel, text in files.items():
+        write_file_atomic(dest / rel, text)
     return {"caches": len(caches), "aliases": len(data["links"])}
+
+
+def write_file_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary sibling of ``path``, then rename it over ``path`` (never a partial file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 __all__ = [

@@ -233,10 +233,10 @@ class BuddyStepper:
         if not isinstance(order, int) or isinstance(order, bool) or not 0 <= order <= self.max_page_order:
             raise InvalidOrderError(f"order {order!r} outside 0..{self.max_page_order}")
         before = self.zone.snapshot()
-        n0 = len(self.zone.events)
+        n0 = self.zone.events.mark()        # absolute: right even when the bounded log drops old events
         pfn = self.zone.alloc_pages(order, MOVABLE_GFP)
         name = block_name(self._name_gen_state()) if pfn is not None else ""
-        self.ops.append(_Op("alloc", order, name, pfn, before, list(self.zone.events[n0:])))
+        self.ops.append(_Op("alloc", order, name, pfn, before, self.zone.events.since(n0)))
         return pfn
 
     def free(self, name: str) -> None:
@@ -246,9 +246,9 @@ class BuddyStepper:
             raise BadFreeError(f"no live allocation named {name!r} (live: {', '.join(live) or 'none'})")
         pfn, order = live[name]
         before = self.zone.snapshot()
-        n0 = len(self.zone.events)
+        n0 = self.zone.events.mark()
         self.zone.free_pages(pfn, order)
-        self.ops.append(_Op("free", order, name, pfn, before, list(self.zone.events[n0:])))
+        self.ops.append(_Op("free", order, name, pfn, before, self.zone.events.since(n0)))
 
     def back(self) -> bool:
         """Undo the last call; False when there is nothing to undo."""
