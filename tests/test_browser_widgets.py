@@ -5,10 +5,10 @@ reads the embedded widget state, finds every ``PickModel`` (``kmemlib.lessons.wi
 their stored domains and the functions that draw each part of its output) and, in headless Chromium, moves every
 control the way a reader does — sliders by keyboard, drop-downs by selecting, check boxes by clicking, number boxes
 by typing — at least three times. After each move, every output part must equal what the part's kmemlib function
-returns for the controls' values (the expected HTML is computed here, in Python, and normalised by the browser),
-and must have changed within 100 ms when it changed. A control with no effect fails; so does any control on a page
+returns for the controls' values (the expected HTML is computed here, in Python, and normalised by the browser).
+A control with no effect fails; so does any control on a page
 that belongs to no widget and is not disabled. Page weight (everything the page loads, gzip-compressed as a web
-server sends it) must stay within 3 MB.
+server sends it) must stay within 3 MB. (Response time is measured by bench/bench_widgets_static.py, not here.)
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 PAGE_BUDGET = 3_000_000
 WIDGET_STATE_BUDGET = 300_000
 """The widgets' share of a page: their embedded state (stored outputs), gzip-compressed."""
-RESPONSE_MS = 100
 MOVES_PER_CONTROL = 3
 
 
@@ -86,18 +85,6 @@ def _key(browser, session, key: str, code: int) -> None:
                                                  "windowsVirtualKeyCode": code}, session=session)
 
 
-WATCH_JS = r"""
-((sel) => {
-  window.__kmemT0 = performance.now(); window.__kmemT1 = null;
-  const box = document.querySelector(sel);
-  if (window.__kmemObs) window.__kmemObs.disconnect();
-  window.__kmemObs = new MutationObserver(() => { if (window.__kmemT1 === null) window.__kmemT1 = performance.now(); });
-  box.querySelectorAll('.kmem-out').forEach(o => window.__kmemObs.observe(o, {childList: true, subtree: true,
-                                                                              characterData: true}));
-  return true;
-})
-"""
-
 READ_JS = r"""
 ((sel, expected) => {
   const box = document.querySelector(sel);
@@ -110,7 +97,6 @@ READ_JS = r"""
   return {
     outs: outs.map(norm),
     expected: expected.map(h => { probe.innerHTML = h; return norm(probe); }),
-    t: window.__kmemT1 === null ? null : window.__kmemT1 - window.__kmemT0,
     note: (box.querySelector('.kmem-note') || {innerText: ''}).innerText,
   };
 })
@@ -126,7 +112,6 @@ class Driver:
         self.names = pick["names"]
         self.domains = pick["domains"]
         self.pos = [self._initial(i) for i in range(len(self.names))]
-        self.timings: list[float] = []
 
     def js(self, expr: str):
         return self.b.evaluate(self.s, expr)
@@ -171,7 +156,6 @@ class Driver:
     def move(self, i: int, k: int) -> None:
         """Move control ``i`` by ``k`` (slider: arrow keys) or to ``k`` (others); update expected positions."""
         kind = self.kind(i)
-        self.js(f"({WATCH_JS})('{self.sel}')")
         if kind == "slider":
             self.js(f"document.querySelector('{self.csel(i)} .noUi-handle').focus()")
             for _ in range(abs(k)):
@@ -221,8 +205,6 @@ class Driver:
         assert got["outs"] == got["expected"], (
             f"{what}: output differs from kmemlib's for {values}\n got: {[o[:300] for o in got['outs']]}\n"
             f" expected: {[e[:300] for e in got['expected']]}")
-        if got["t"] is not None:
-            self.timings.append(got["t"])
         return got["outs"], got["note"]
 
 
@@ -316,8 +298,6 @@ def test_every_control_changes_its_output_to_kmemlibs_value(browser, site, docna
                 assert changed, f"{docname}: moving {name} three times never changed the output"
             if browser.evaluate(session, f"!!document.querySelector('{d.sel} .widget-play')"):
                 _check_play(d, docname)
-            slow = [t for t in d.timings if t > RESPONSE_MS]
-            assert not slow, f"{docname}: outputs took {slow} ms to respond (budget {RESPONSE_MS} ms)"
     finally:
         browser.close_tab(session)
 
