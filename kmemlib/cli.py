@@ -13,7 +13,6 @@ Subcommand groups (each a sub-parser, so more can be added without touching the 
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 from collections.abc import Sequence
 from pathlib import Path

@@ -250,3 +250,70 @@ def test_config_serves_javascript_locally():
     for uri in [cfg["mathjax_path"], *cfg["nb_ipywidgets_js"]]:
         assert not is_remote(uri), uri
     assert "sphinx_thebe" not in cfg["extensions"]
+
+
+# --------------------------------------------------------------------------- MyST in the text (issue 12, point 1)
+class _MainText(HTMLParser):
+    """The text a reader sees in a page's <main> (no scripts, styles or code blocks: code may show roles)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._skip = 0
+        self._main = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style", "pre"):
+            self._skip += 1
+        if tag == "main":
+            self._main += 1
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style", "pre"):
+            self._skip -= 1
+        if tag == "main":
+            self._main -= 1
+
+    def handle_data(self, data):
+        if self._main and not self._skip:
+            self.parts.append(data)
+
+
+RAW_MYST = re.compile(r"\{(?:glue|eval|doc|ref|numref|exercise|solution|download|term)(?::\w*)?\}`?|"
+                      r"^(`{3,}|:{3,})\{[\w:-]+\}", re.M)
+
+
+@pytest.mark.parametrize("docname", TOC)
+def test_no_raw_myst_in_the_page_text(book_build, docname):
+    """No MyST role or directive is left as text on a page (the ch5/ch7 leaks of issue 12), no repr of an object."""
+    text = _MainText()
+    text.feed(html_of(docname).read_text(encoding="utf-8"))
+    body = "".join(text.parts)
+    leaks = [m.group(0) for m in RAW_MYST.finditer(body)]
+    assert not leaks, f"{docname}: raw MyST in the text: {leaks[:5]}"
+    reprs = re.findall(r"<[\w.]+ object at 0x[0-9a-f]+>|<IPython\.core\.display\.\w+ object>|np\.float64\(", body)
+    assert not reprs, f"{docname}: a Python repr in the text: {reprs[:3]}"
+
+
+@pytest.mark.parametrize("docname", NOTEBOOKS)
+def test_downloaded_notebook_is_plain_markdown(book_build, docname):
+    """The .ipynb behind the download button (and Colab) has its numbers resolved and no MyST markup."""
+    import notebook_eval  # tools/notebook_eval.py
+
+    nb = nbformat.read(HTML_DIR / "_sources" / f"{docname}.ipynb", as_version=4)
+    source = nbformat.read(source_of(docname), as_version=4)
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    assert not notebook_eval.raw_myst(markdown), notebook_eval.raw_myst(markdown)[:5]
+    assert "{eval}" not in markdown and "user_expressions" not in json.dumps([c.metadata for c in nb.cells])
+    assert len(nb.cells) == len(source.cells), "the plain copy keeps every cell"
+    if "{eval}" in "\n".join(c.source for c in source.cells):
+        # the values are the build's: every expression's value from the page is in the copy
+        assert markdown != "\n".join(c.source for c in source.cells if c.cell_type == "markdown")
+    for link in re.findall(r"\]\(([^)]+)\)", markdown):
+        assert not link.endswith((".ipynb", ".md")), f"{docname}: relative notebook link {link!r} in the plain copy"
+
+
+@pytest.mark.parametrize("docname", NOTEBOOKS)
+def test_colab_button_opens_the_plain_copy(book_build, docname):
+    links = [h for h in parse(html_of(docname)).links if "colab.research.google.com" in h]
+    assert links and all(h.endswith(f"/blob/gh-pages/_sources/{docname}.ipynb") for h in links), links

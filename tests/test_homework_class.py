@@ -349,7 +349,6 @@ def test_a_submission_never_aborts_the_run(tmp_path, monkeypatch):
 def test_graded_class_end_to_end(tmp_path):
     """Course key + roster where two students would share q2: built, solved in sheet mode, graded; also graded
     without the roster (the notebooks say which variant they carry)."""
-    from kmemlib.homework.seeds import CourseKey
     keyfile = tmp_path / "course.key"
     keyfile.write_text("kmembook-course-key-v1\n" + b"kmembook-test-key-0123456789abcd".hex() + "\n")
     k = load_course_key(keyfile)
@@ -374,3 +373,29 @@ def test_graded_class_end_to_end(tmp_path):
                      "--timeout", "10", *extra]) == 0
         rows = _rows(out)
         assert rows["s26"]["total"] == "12" and rows["s38"]["total"] == "12", rows
+
+
+def test_unsafe_no_sandbox_still_grades(tmp_path, capsys):
+    """--unsafe-no-sandbox: same grading path without isolation (the instructor's explicit choice)."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    nbformat.write(_solved(build_student_notebook(A, "una")), str(subs / "una.ipynb"))
+    out = tmp_path / "g.csv"
+    assert main(["homework", "grade", "buddy", str(subs), "--out", str(out), "--timeout", "10",
+                 "--unsafe-no-sandbox"]) == 0
+    assert _rows(out)["una"]["total"] == "12"
+
+
+@needs_sandbox
+def test_every_submission_failing_is_an_error(tmp_path, monkeypatch, capsys):
+    """A kernel that cannot start in the sandbox fails every row: exit status 3 and one line saying why."""
+    from kmemlib.homework import grading
+    monkeypatch.setattr(grading, "kernel_argv", lambda name: ["/no/such/python", "-f", "{connection_file}"])
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for sid in ("a", "b"):
+        nbformat.write(_solved(build_student_notebook(A, sid)), str(subs / f"{sid}.ipynb"))
+    assert main(["homework", "grade", "buddy", str(subs), "--out", str(tmp_path / "g.csv"), "--timeout", "10"]) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "every submission failed" in err[0]
+    assert {r["status"] for r in _rows(tmp_path / "g.csv").values()} == {"failed"}

@@ -13,7 +13,6 @@ import hashlib
 import json
 import os
 import site
-import sys
 import time
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from kmemlib.cli import main
 from kmemlib.homework import get_assignment, start
 from kmemlib.homework.execute import execute_and_collect, interpret
 from kmemlib.homework.notebooks import build_solution_notebook, build_student_notebook, nbgrader_meta
-from kmemlib.homework.sandbox import Limits, SandboxError, check_sandbox, find_bwrap
+from kmemlib.homework.sandbox import Limits, SandboxError, check_sandbox
 
 AID = "buddy"
 A = get_assignment(AID)
@@ -158,7 +157,7 @@ def hostile(tmp_path_factory):
     before = _hashes(subs)
     purelib_before = sorted(os.listdir(purelib))
     t0 = time.monotonic()
-    rc = main(["homework", "grade", AID, str(subs), "--out", str(out), "--timeout", "3", "--total-timeout", "40",
+    rc = main(["homework", "grade", AID, str(subs), "--out", str(out), "--timeout", "6", "--total-timeout", "60",
                "--seeds", str(seeds), "--json", str(root / "details.json"), "--jobs", "2"])
     took = time.monotonic() - t0
     csv_after_run = out.read_bytes()
@@ -233,7 +232,7 @@ def test_resource_hogs_are_stopped(hostile):
 
 
 def test_slow_cells_keep_the_answers_before_them(hostile):
-    assert "ran longer than 3 s" in hostile["rows"]["slow"]["reason"]
+    assert "ran longer than 6 s" in hostile["rows"]["slow"]["reason"]
 
 
 def test_numpy_answers_graded_like_check(hostile):

@@ -324,3 +324,11 @@ def test_kernel_tabs_switch_in_a_browser_without_javascript_of_ours(tmp_path):
     assert states[0] == [i == 0 for i in range(n)]
     for k, state in enumerate(states[1:]):
         assert state == [i == k for i in range(n)]
+
+
+def test_a_differing_module_line_is_marked_with_the_models_line():
+    from kmemlib.lab import html
+    out = html._marked(["a", "b <x>", "c"], ["a", "B", "c", "d"])
+    lines = out.removeprefix("<pre>").removesuffix("</pre>").split("\n")
+    assert lines[0] == "✓ a" and lines[1] == "✗ b &lt;x&gt;" and "model: B" in lines[2] and "kmem-diff" in lines[2]
+    assert lines[3] == "✓ c" and "model: d" in lines[4]

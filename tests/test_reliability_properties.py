@@ -19,7 +19,7 @@ from kmemlib.mm import gfp, kmalloc, pages, slub
 from kmemlib.mm.page_alloc import Event, Node, Zone
 from kmemlib.mm.slub import SlubAllocator, SlubParams
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 
 
 class Live:
@@ -180,7 +180,7 @@ SLUB_CALLS = [("kmalloc", "size gfp"), ("kmalloc", "size"), ("kzalloc", "size gf
               ("cache_stats", "cache"), ("kfree", "addr"), ("alloc_traces", "n")]
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(st.lists(call, max_size=25), st.booleans())
 def test_slub_api_with_arbitrary_values(calls, hardened):
     a = SlubAllocator(Zone(1 << 12, max_page_order=8, log_events=False),
@@ -215,7 +215,7 @@ PURE = [pages.get_order, pages.fls64, pages.ilog2, pages.ALIGN, pages.pfn_to_vir
         slub.kmalloc_cache_geometry, gfp.gfp_migratetype, gfp.gfp_names, gfp.check_gfp, SlubParams]
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 @given(st.integers(0, len(PURE) - 1), st.lists(arg, max_size=4))
 def test_pure_functions_raise_only_kmem_errors(i, args):
     fn = PURE[i]

@@ -261,11 +261,25 @@ def _write_plain_notebooks(app, exception) -> None:
     logger.info(f"[notebook_eval] {count} plain-Markdown notebooks written to _sources/ (links to {base or '?'})")
 
 
+def _check_install_cells(app) -> None:
+    """The chapters' install cells must name the repository of ``_config.yml`` (tools/repository_url.py)."""
+    from sphinx.util import logging
+
+    import repository_url  # tools/repository_url.py, beside this file
+
+    for path, lines in repository_url.stale(Path(app.srcdir)).items():
+        logging.getLogger(__name__).warning(
+            f"{path.name}: install cell {lines[0]!r} does not name "
+            f"{repository_url.install_requirement(repository_url.repository_url(Path(app.srcdir)))!r} "
+            "(repository.url in _config.yml): run python tools/repository_url.py")
+
+
 def setup(app):
     """Sphinx entry point (``sphinx.local_extensions: {notebook_eval: tools}`` in ``_config.yml``)."""
     app.setup_extension("myst_nb")
     app.add_config_value("kmem_pages_branch", "gh-pages", "html")
     app.add_role("eval", _make_role(), override=True)
+    app.connect("builder-inited", _check_install_cells)
     app.connect("env-before-read-docs", _env_before_read)
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)

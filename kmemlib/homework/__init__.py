@@ -7,8 +7,11 @@ Student side (first cell of every homework notebook)::
     hw.show("q1")                 # the problem, generated from alice's seed
     hw.check("q1", q1)            # right/wrong with a hint; the answer is recomputed, never stored
 
-Instructor side: the ``kmemlib homework`` command (see :mod:`kmemlib.cli`) builds student and solution notebooks
-and grades submissions (:mod:`.notebooks`, :mod:`.grading`).
+With an instructor's course key the notebook carries a problem sheet instead of a seed (:mod:`.sheet`) and
+``check()`` says only right or wrong.  Instructor side: the ``kmemlib homework`` command
+(:mod:`.commands`) builds student and solution notebooks (:mod:`.notebooks`), and grades submissions
+(:mod:`.grading`) each in a bubblewrap sandbox (:mod:`.sandbox`, :mod:`.runner`, :mod:`.execute`), with a roster
+(:mod:`.roster`) and LMS exports (:mod:`.export`).
 """
 
 from .answers import AnswerFormatError

@@ -238,7 +238,7 @@ def _hw_grade(args: argparse.Namespace) -> int:
                              id_from=args.id_from, overrides=overrides, key=key, variants=variants,
                              sandbox=not args.unsafe_no_sandbox,
                              limits=Limits(memory=args.memory << 20))
-    store = ResultStore(results_folder(args.out), settings.digest())
+    store = ResultStore(results_folder(args.out), f"{a.aid}:{settings.digest()}")
     if store.existing() and not (args.resume or args.restart):
         raise CommandError(f"{store.folder} holds the results of an earlier run: pass --resume to continue it "
                            "or --restart to grade everything again")

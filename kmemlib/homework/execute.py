@@ -126,7 +126,8 @@ def execute_and_collect(nb: NotebookNode, names: list[str], *, timeout: float = 
     job = {"cells": cells, "names": list(names), "timeout": float(timeout), "total_timeout": total,
            "startup_timeout": float(startup_timeout), "snapshot_timeout": 30.0, "max_restarts": int(max_restarts),
            "kernel_argv": kernel or kernel_argv("python3"), "workdir": "/tmp/work" if sandbox else None,
-           "home": "/tmp/home" if sandbox else None, "sandboxed": bool(sandbox), "answer_limit": limits.answer, "output_limit": limits.output,
+           "home": "/tmp/home" if sandbox else None, "sandboxed": bool(sandbox), "answer_limit": limits.answer,
+           "output_limit": limits.output,
            "limits": {"memory": limits.memory, "cpu": int(total + (max_restarts + 1) * startup_timeout + 30),
                       "nproc": limits.nproc, "fsize": limits.fsize, "nofile": limits.nofile}}
     if not sandbox:   # --unsafe-no-sandbox: a private temporary folder, the grader's own user, no limits
@@ -185,7 +186,7 @@ def interpret(records: list[dict], ended: str | None, stderr: str, cells: list[s
             where = f" (stopped in cell {cell + 1})" if cell is not None else ""
             outcome.notes.append(f"the notebook did not finish within the total time limit of {total:g} s{where}")
         elif t == "gaveup":
-            outcome.notes.append(f"gave up re-running the notebook: too many cells exceed the limits")
+            outcome.notes.append("gave up re-running the notebook: too many cells exceed the limits")
         elif t == "fail":
             outcome.failure = _valid_str(rec.get("why")) or "the notebook could not be run"
         elif t == "done":

@@ -27,7 +27,6 @@ import queue
 import re
 import shutil
 import threading
-import time
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -357,8 +356,9 @@ def _grade(submission: Submission, assignment: Assignment, settings: GradeSettin
     sid = submission.student_id
     if submission.problem is not None or submission.path is None:
         reason = submission.problem or "no submission"
-        res.status = "not submitted" if submission.path is None and submission.problem == "not submitted" \
-            else "invalid"
+        res.status = "invalid"
+        if submission.path is None and submission.problem == "not submitted":
+            res.status, reason = "not submitted", "no submission was found for this student"
         res.questions, res.notes = _zero(assignment, "not-graded", reason), [reason]
         return res
     nb, problem, raw = _load(submission.path)

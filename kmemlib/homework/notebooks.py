@@ -9,9 +9,11 @@ The source notebooks follow nbgrader's conventions so that instructors who know 
   HERE``);
 * *locked* cells become read-only and undeletable in Jupyter (``editable``/``deletable`` metadata).
 
-kmemlib adds one cell role of its own, ``{"kmemlib": {"role": "setup"}}``: the first code cell, rewritten per student
-so that it opens that student's :class:`~kmemlib.homework.session.Session`.  This module is a small processor on
-nbformat; it does not need nbgrader itself (see the homework chapter for why).
+kmemlib adds two cell roles of its own: ``{"kmemlib": {"role": "setup"}}``, the first code cell, rewritten per
+student so that it opens that student's :class:`~kmemlib.homework.session.Session`; and ``"install"``, a cell put
+before it in built notebooks that installs kmemlib where it is missing (Colab, a bare Jupyter).  This module is a
+small processor on nbformat; it does not need nbgrader itself, and nbgrader's autograder cannot grade these notebooks (their grade
+cells print a verdict instead of raising; see the README's Homework section).
 """
 
 from __future__ import annotations
@@ -99,7 +101,9 @@ def remove_solution_markers(source: str, *, where: str = "cell") -> str:
     return "\n".join(line for i, line in enumerate(lines) if i not in drop)
 
 
-#: Where the install cell of a student notebook gets kmemlib from when it is missing (Colab, a plain Jupyter).
+#: Where the install cell of a student notebook gets kmemlib from when it is missing (Colab, a plain Jupyter): the
+#: repository of ``repository.url`` in ``_config.yml`` (the book's one setting; tests/test_homework_colab.py checks
+#: that the two agree).
 INSTALL_SPEC = "kmemlib @ git+https://github.com/kmembook/kmembook"
 
 

@@ -92,7 +92,9 @@ def free_lists_question(qid: str = "q1", points: float = 2) -> Question:
         _list_grader("per-order counts", "remember that expand() keeps the lower half and puts every upper half "
                      "on the free list of its order, and that a freed block merges with its buddy "
                      "(PFN xor 2^order) whenever that buddy is free with the same order"),
-                    hint='expand() keeps the lower half and puts every upper half on the free list of its order; a freed block merges with its buddy (PFN xor 2^order) while that buddy is free with the same order')
+        hint=('expand() keeps the lower half and puts every upper half on the free list of its '
+              'order; a freed block merges with its buddy (PFN xor 2^order) while that buddy is'
+              ' free with the same order'))
 
 
 # --------------------------------------------------------------------------- q2: PFNs returned
@@ -124,7 +126,9 @@ def alloc_pfns_question(qid: str = "q2", points: float = 2) -> Question:
         _gen_alloc_pfns, _norm_pfns,
         _list_grader("PFNs", "__rmqueue_smallest() takes the HEAD of the smallest non-empty list of order >= "
                      "the request, and expand() returns the lowest-addressed part of the block it splits"),
-                    hint='__rmqueue_smallest() takes the head of the smallest non-empty list of order >= the request, and expand() returns the lowest-addressed part of the block it splits')
+        hint=('__rmqueue_smallest() takes the head of the smallest non-empty list of order >= '
+              'the request, and expand() returns the lowest-addressed part of the block it '
+              'splits'))
 
 
 # --------------------------------------------------------------------------- q3: merging on free
@@ -198,7 +202,9 @@ def merge_question(qid: str = "q3", points: float = 3) -> Question:
     return Question(qid, "Freeing and merging", points,
                     "(buddy_pfn, pfn, order) as a tuple, or a dict with those keys",
                     _gen_merge, lambda v: as_record(v, _MERGE_FIELDS), _grade_merge,
-                    hint='the buddy is pfn ^ (1 << order); merging continues only while the buddy is a free block of exactly the current order, and each step the block starts at pfn & buddy_pfn')
+                    hint=('the buddy is pfn ^ (1 << order); merging continues only while the buddy is a '
+                          'free block of exactly the current order, and each step the block starts at pfn &'
+                          ' buddy_pfn'))
 
 
 # --------------------------------------------------------------------------- q4: watermark check
@@ -254,7 +260,9 @@ def watermark_question(qid: str = "q4", points: float = 3) -> Question:
         return [as_bool(x) for x in as_list(v, "yes/no values", 3)]
     return Question(qid, "Will the watermark check pass?", points, "a list of three yes/no (True/False) values",
                     _gen_watermark, norm, _grade_watermark,
-                    hint='free pages minus (2^order - 1) must be strictly above the mark (halved for ALLOC_MIN_RESERVE), and an order > 0 request also needs a free block of at least that order')
+                    hint=('free pages minus (2^order - 1) must be strictly above the mark (halved for '
+                          'ALLOC_MIN_RESERVE), and an order > 0 request also needs a free block of at least'
+                          ' that order'))
 
 
 # --------------------------------------------------------------------------- q5: get_order and exact allocations
@@ -300,7 +308,8 @@ def exact_question(qid: str = "q5", points: float = 2) -> Question:
     """``get_order`` and the pages ``alloc_pages_exact`` gives back."""
     return Question(qid, "Orders and exact allocations", points, "three [order, pages_returned] pairs",
                     _gen_exact, _norm_pairs, _grade_exact,
-                    hint='get_order(size) = fls64((size - 1) >> PAGE_SHIFT); alloc_pages_exact() keeps DIV_ROUND_UP(size, PAGE_SIZE) pages and frees the rest of the 2^order block')
+                    hint=('get_order(size) = fls64((size - 1) >> PAGE_SHIFT); alloc_pages_exact() keeps '
+                          'DIV_ROUND_UP(size, PAGE_SIZE) pages and frees the rest of the 2^order block'))
 
 
 ASSIGNMENT = Assignment(

@@ -78,7 +78,9 @@ def cache_question(qid: str = "q1", points: float = 2) -> Question:
     """Name the kmalloc cache of four requests."""
     return Question(qid, "Which kmalloc cache?", points, "a list of four cache names (strings)",
                     _gen_cache, as_cache_name_list, _grade_cache,
-                    hint='kmalloc_type() picks DMA for __GFP_DMA, cg for __GFP_ACCOUNT, else the normal caches; up to 192 bytes kmalloc_size_index[(size-1)/8] decides (96 and 192 exist), above that the next power of two, above 8 KiB the page allocator')
+                    hint=('kmalloc_type() picks DMA for __GFP_DMA, cg for __GFP_ACCOUNT, else the normal '
+                          'caches; up to 192 bytes kmalloc_size_index[(size-1)/8] decides (96 and 192 '
+                          'exist), above that the next power of two, above 8 KiB the page allocator'))
 
 
 # --------------------------------------------------------------------------- q2: waste per struct
@@ -115,7 +117,8 @@ def waste_question(qid: str = "q2", points: float = 2) -> Question:
     """Bytes wasted by ``kzalloc`` of three structures."""
     return Question(qid, "How much does kmalloc waste?", points, "a list of three integers (bytes)",
                     _gen_waste, lambda v: as_int_list(v), _grade_waste,
-                    hint='ksize() is the size of the kmalloc cache that serves the request (96 and 192 exist too); the waste is that minus sizeof')
+                    hint=('ksize() is the size of the kmalloc cache that serves the request (96 and 192 '
+                          'exist too); the waste is that minus sizeof'))
 
 
 # --------------------------------------------------------------------------- q3: large kmalloc
@@ -153,7 +156,8 @@ def large_question(qid: str = "q3", points: float = 2) -> Question:
     """Order and waste of a kmalloc above 8 KiB."""
     return Question(qid, "Large kmalloc", points, "(order, waste) as a tuple, or a dict with those keys",
                     _gen_large, lambda v: as_record(v, _LARGE_FIELDS), _grade_large,
-                    hint='a large kmalloc calls alloc_pages(get_order(size)) and ksize() is the whole folio, PAGE_SIZE << order')
+                    hint=('a large kmalloc calls alloc_pages(get_order(size)) and ksize() is the whole '
+                          'folio, PAGE_SIZE << order'))
 
 
 # --------------------------------------------------------------------------- q4: custom cache geometry
@@ -208,7 +212,10 @@ def geometry_question(qid: str = "q4", points: float = 3) -> Question:
     return Question(qid, "Geometry of a custom cache", points,
                     "(slab_size, order, objs_per_slab) as a tuple, or a dict with those keys",
                     _gen_geometry, lambda v: as_record(v, _GEOM_FIELDS), _grade_geometry,
-                    hint='align = calculate_alignment(), s->size = ALIGN(ALIGN(size, 8), align); calculate_order() starts at get_order(min_objects * size) and accepts the first order whose leftover is small enough; objs_per_slab = (PAGE_SIZE << order) / s->size')
+                    hint=('align = calculate_alignment(), s->size = ALIGN(ALIGN(size, 8), align); '
+                          'calculate_order() starts at get_order(min_objects * size) and accepts the first '
+                          'order whose leftover is small enough; objs_per_slab = (PAGE_SIZE << order) / '
+                          's->size'))
 
 
 # --------------------------------------------------------------------------- q5: where the bytes go
@@ -242,7 +249,8 @@ def slab_waste_question(qid: str = "q5", points: float = 2) -> Question:
     """Per-object and per-slab waste of a hardware-cache-aligned cache."""
     return Question(qid, "Where do the bytes go?", points, "(per_object, per_slab) as a tuple, or a dict",
                     _gen_slab_waste, lambda v: as_record(v, _SW_FIELDS), _grade_slab_waste,
-                    hint='find s->size first (hardware cache alignment, then ALIGN to it); the leftover is (PAGE_SIZE << order) - objs_per_slab * s->size')
+                    hint=('find s->size first (hardware cache alignment, then ALIGN to it); the leftover is'
+                          ' (PAGE_SIZE << order) - objs_per_slab * s->size'))
 
 
 ASSIGNMENT = Assignment(

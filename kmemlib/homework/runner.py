@@ -2,9 +2,11 @@
 
 It is a script, run as ``python -I runner.py`` with no arguments: the job (the submission's code cells, the answer
 names, the limits and the kernel's command line) arrives as JSON on standard input, and the results leave as one JSON
-record per line on file descriptor 3, which only this process holds.  It runs as the sandbox's PID 1 and makes itself non-dumpable first, so the
-student's code — same user id, same sandbox — can neither read that descriptor through ``/proc`` nor trace this
-process; it can kill it, which only ends its own run early (the grader keeps what was recorded before).
+record per line on the file descriptor named in the job (a pipe to the grader), which only this process holds.  In
+the sandbox it is PID 1 (``bwrap --as-pid-1``) and makes itself non-dumpable first, so the student's code — same
+user id, same sandbox — can neither read that descriptor through ``/proc``, trace this process nor kill it (the
+kernel drops signals sent to a namespace's init from inside).  If the run ends early anyway, the grader keeps what
+was recorded before.
 
 Records: ``{"t": "cell", ...}`` after every code cell (its status, and the error name if it raised),
 ``{"t": "snap", ...}`` with the answer variables read right after that cell (so a cell that later times out or
@@ -159,7 +161,10 @@ class Kernel:
             return {"status": "ok", "user_expressions": content.get("user_expressions", {})}
 
     def _drain_iopub(self) -> None:
-        while True:
+        """Count (and drop) the output waiting on IOPub; at most 0.2 s at a time, so a flood cannot keep the
+        supervisor from noticing the time limit."""
+        stop = time.monotonic() + 0.2
+        while time.monotonic() < stop:
             try:
                 msg = self.kc.get_iopub_msg(timeout=0)
             except queue.Empty:

@@ -42,10 +42,11 @@ _CSS = """<style>
 .kmem-ktabs>.kmem-kpanel{display:none;border-top:1px solid rgba(127,127,127,.4);padding-top:.4em}
 .kmem-kcols{display:flex;flex-wrap:wrap;gap:.8em}
 .kmem-kcols>div{flex:1 1 22em;min-width:0}
-.kmem-kcols pre{overflow-x:auto;font-size:.78em;line-height:1.35;margin:.2em 0;padding:.4em;
+.kmem-kcols pre{overflow-x:auto;white-space:pre;font-size:.78em;line-height:1.35;margin:.2em 0;padding:.4em;
  background:rgba(127,127,127,.08);border:1px solid rgba(127,127,127,.3)}
 .kmem-kcols .kmem-diff{background:rgba(234,67,53,.25)}
 .kmem-knote{font-size:.85em;opacity:.85;margin:.2em 0}
+.kmem-kcols summary{cursor:pointer;font-size:.9em}
 </style>"""
 
 
@@ -62,12 +63,23 @@ def tabs_html(panels: list[tuple[str, str]], group: str) -> str:
     return f'{_CSS}{show}<div class="kmem-ktabs">{"".join(parts)}</div>'
 
 
-def _pre(lines: list[str], other: list[str] | None) -> str:
+def _pre(lines: list[str]) -> str:
+    return "<pre>" + "\n".join(escape(ln) for ln in lines) + "</pre>"
+
+
+def _marked(real: list[str], pred: list[str]) -> str:
+    """The kernel's lines, each marked ✓ where the model predicted exactly that line; a line that differs is
+    marked ✗ and followed by the model's line, highlighted."""
     rows = []
-    for i, ln in enumerate(lines):
-        diff = other is not None and (i >= len(other) or other[i] != ln)
-        text = escape(ln)
-        rows.append(f'<span class="kmem-diff">{text}</span>' if diff else text)
+    for i in range(max(len(real), len(pred))):
+        r = real[i] if i < len(real) else None
+        m = pred[i] if i < len(pred) else None
+        if r == m:
+            rows.append(f"✓ {escape(r)}")
+            continue
+        if r is not None:
+            rows.append(f"✗ {escape(r)}")
+        rows.append(f'<span class="kmem-diff">  model: {escape(m) if m is not None else "(no line)"}</span>')
     return "<pre>" + "\n".join(rows) + "</pre>"
 
 
@@ -81,8 +93,9 @@ def _prediction(module: str, kernel: str, args: dict[str, str]) -> list[str]:
 
 
 def module_output_html(module: str = "kmalloc_sweep") -> str:
-    """One tab per shipped kernel: what ``module`` printed there (``module/<name>.txt``, no timestamps)
-    beside what kmemlib predicts for that kernel version. Lines that differ are highlighted."""
+    """One tab per shipped kernel: what ``module`` printed there (``module/<name>.txt``, no timestamps),
+    each line marked with whether kmemlib predicted exactly it for that kernel version (a differing line is
+    followed by the model's), and the prediction on its own in a fold."""
     panels = []
     for name, label in shipped_kernels():
         root = snapshot_dir(name)
@@ -93,16 +106,19 @@ def module_output_html(module: str = "kmalloc_sweep") -> str:
         pred = [ln.split(": ", 1)[-1] for ln in _prediction(module, kernel, args)]
         if path.is_file():
             real = [ln.split(": ", 1)[-1] for ln in path.read_text().splitlines()]
-            same = real == pred
+            same = sum(r == m for r, m in zip(real, pred)) if len(real) == len(pred) else None
+            verdict = (f"all {len(real)} lines exactly as kmemlib predicts for {escape(kernel)} (✓)"
+                       if same == len(real) else "lines marked ✗ differ from kmemlib's prediction")
             head = (f'<p class="kmem-knote">{escape(meta.get("release", kernel))} booted under QEMU with '
                     f'{meta.get("cpus")} CPU(s) and {meta.get("mem_mib")} MiB (<code>kmemlib lab</code>, snapshot '
-                    f'<code>{escape(name)}</code>): {"every line the same" if same else "highlighted lines differ"}.</p>')
-            cols = (f'<div><b>kernel log</b> (<code>dmesg</code>){_pre(real, pred)}</div>'
-                    f'<div><b>kmemlib predicts</b> (kernel {escape(kernel)}){_pre(pred, real)}</div>')
+                    f'<code>{escape(name)}</code>): {verdict}.</p>')
+            cols = (f'<div><b>kernel log</b> (<code>dmesg</code>) beside the model{_marked(real, pred)}'
+                    f'<details><summary>kmemlib\'s prediction for {escape(kernel)} on its own</summary>'
+                    f'{_pre(pred)}</details></div>')
         else:
             head = (f'<p class="kmem-knote">No module was loaded on the {escape(kernel)} machine this snapshot '
                     f'(<code>{escape(name)}</code>) comes from; the model\'s prediction for {escape(kernel)}:</p>')
-            cols = f'<div><b>kmemlib predicts</b> (kernel {escape(kernel)}){_pre(pred, None)}</div>'
+            cols = f'<div><b>kmemlib predicts</b> (kernel {escape(kernel)}){_pre(pred)}</div>'
         panels.append((label, head + f'<div class="kmem-kcols">{cols}</div>'))
     return tabs_html(panels, f"module-{module}")
 

@@ -13,10 +13,12 @@ from ..mm import gfp as _gfp
 from ..mm.kmalloc import KMALLOC_MAX_CACHE_SIZE, KMALLOC_MAX_SIZE, kmalloc_plan, kmalloc_size_roundup
 from ..mm.pages import PAGE_SIZE, get_order
 
-KSIZE_PROBE_SIZES = (0, 1, 8, 9, 16, 17, 32, 33, 64, 65, 96, 97, 100, 128, 129, 192, 193, 256, 257, 512, 513,
-                     1000, 1024, 1025, 2048, 2049, 4096, 4097, 8192, 8193, 16385, 100000, 2097152, 2097153,
-                     4194304, 4194305, 4300900)
-"""``ksize_probe``'s default ``sizes`` (kmemlib/data/modules/ksize_probe.c)."""
+KSIZE_PROBE_SIZES = tuple(sorted({0, 1, 8, 9, 16, 17, 32, 33, 64, 65, 96, 97, 100, 128, 129, 192, 193, 256, 257,
+                                   512, 513, 1000, 1024, 1025, 2048, 2049, 4096, 4097, 8192, 8193, 16385, 100000,
+                                   2097152, 2097153, 4194304, 4194305, 20}
+                                  | {100 + k * 204800 for k in range(22)}))
+"""``ksize_probe``'s default ``sizes`` (kmemlib/data/modules/ksize_probe.c): the book's sizes, and the
+requests of *Linux Kernel Programming*'s ch. 8 ksize() experiments (20 bytes; 100 + k * 204800, k = 0..21)."""
 
 
 def module_args(args: str) -> dict[str, str]:

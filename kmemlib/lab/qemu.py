@@ -114,7 +114,7 @@ def print_progress(prefix: str) -> Callable[[float, str], None]:
 
     def show(elapsed: float, stage: str) -> None:
         if tty:
-            sys.stderr.write(f"\r\033[K{prefix}{elapsed:5.1f} s  {stage}")
+            sys.stderr.write(f"\r\033[K{prefix}{elapsed:5.1f} s  {stage}" + ("\n" if stage == "done" else ""))
             sys.stderr.flush()
         elif not seen or seen[-1] != stage:
             seen.append(stage)

@@ -164,12 +164,17 @@ def max_page_order_from(max_order: int, *, exclusive: bool) -> int:
 
 def migratetype_is_mergeable(mt: int) -> bool:
     """``migratetype_is_mergeable()``: only types below ``MIGRATE_PCPTYPES`` merge across pageblocks."""
+    _check_mt(mt)
     return mt < MIGRATE_PCPTYPES
 
 
 def can_steal_fallback(order: int, start_mt: int, pageblock_order: int,
                        page_group_by_mobility_disabled: bool = False) -> bool:
     """``can_steal_fallback()``: may a fallback of this order claim the whole pageblock?"""
+    check_int(order, "order", 0, 20, exc=InvalidOrderError)
+    _check_mt(start_mt, "start_mt")
+    check_int(pageblock_order, "pageblock_order", 0, 20, exc=InvalidOrderError)
+    check_bool(page_group_by_mobility_disabled, "page_group_by_mobility_disabled")
     if order >= pageblock_order:
         return True
     return (order >= pageblock_order // 2 or start_mt == MIGRATE_RECLAIMABLE
@@ -679,6 +684,19 @@ class Zone:
         if fb is not None:
             raise InvalidStateError(f"{k!r} event: block {pfn} of order {order} overlaps free block {fb[0]} "
                                     f"of order {fb[1]} (the events do not follow this zone's state)")
+        ab = self._alloc_block_containing(pfn)
+        if ab is None or (k == "allocated" and ab[0] == pfn):
+            size = 1 << order
+            ab = None
+            if size <= 4096:
+                hit = next((p for p in range(pfn + 1, pfn + size) if p in self._alloc), None)
+            else:
+                hit = next((p for p in self._alloc if pfn < p < pfn + size), None)
+            if hit is not None:
+                ab = (hit, self._alloc[hit] >> 3)
+        if ab is not None:
+            raise InvalidStateError(f"{k!r} event: block {pfn} of order {order} overlaps allocation {ab[0]} "
+                                    f"of order {ab[1]} (the events do not follow this zone's state)")
 
     # ------------------------------------------------------------------ list primitives
     def _add(self, pfn: int, order: int, mt: int, tail: bool) -> None:
@@ -1427,6 +1445,8 @@ def gfp_to_alloc_flags(gfp: int, order: int) -> int:
     ``ALLOC_NON_BLOCK``, plus ``ALLOC_HIGHATOMIC`` when ``order > 0`` and ``__GFP_HIGH`` is set;
     non-blocking ``__GFP_HIGH`` drops ``ALLOC_CPUSET``. Not modelled: the real-time task boost
     (``ALLOC_MIN_RESERVE``) and CMA."""
+    _gfp.check_gfp(gfp)
+    check_int(order, "order", 0, 20, exc=InvalidOrderError)
     f = _gfp.FLAGS
     flags = ALLOC_WMARK_MIN | ALLOC_CPUSET
     if gfp & f["HIGH"]:

@@ -116,6 +116,8 @@ address of PFN 0. Modelled addresses are ``PAGE_OFFSET + (pfn << PAGE_SHIFT) + o
 def pfn_to_virt(pfn: int, page_shift: int = PAGE_SHIFT) -> int:
     """Direct-map virtual address of a page frame (``pfn_to_virt()`` / ``page_address()``)."""
     _int_arg("pfn_to_virt", pfn)
+    if type(page_shift) is not int or not 10 <= page_shift <= 20:
+        raise InvalidSizeError(f"page_shift must be an int in 10..20, got {page_shift!r}")
     if pfn < 0:
         raise InvalidSizeError(f"negative PFN {pfn}")
     return PAGE_OFFSET + (pfn << page_shift)
@@ -124,6 +126,8 @@ def pfn_to_virt(pfn: int, page_shift: int = PAGE_SHIFT) -> int:
 def virt_to_pfn(addr: int, page_shift: int = PAGE_SHIFT) -> int:
     """Page frame of a direct-map address (``virt_to_pfn()``); inverse of :func:`pfn_to_virt`."""
     _int_arg("virt_to_pfn", addr)
+    if type(page_shift) is not int or not 10 <= page_shift <= 20:
+        raise InvalidSizeError(f"page_shift must be an int in 10..20, got {page_shift!r}")
     if addr < PAGE_OFFSET:
         raise InvalidSizeError(f"{addr:#x} is not a direct-map address (below PAGE_OFFSET {PAGE_OFFSET:#x})")
     return (addr - PAGE_OFFSET) >> page_shift

@@ -84,7 +84,9 @@ def slab_flag_names(flags: int) -> str:
 def check_slab_flags(flags: int, permitted: int = SLAB_FLAGS_PERMITTED) -> int:
     """Reject non-ints and flags outside ``permitted`` (``kmem_cache_create``: -EINVAL); returns flags."""
     if not isinstance(flags, int) or isinstance(flags, bool) or flags < 0:
-        raise InvalidFlagsError(f"SLAB flags must be a non-negative int, got {flags!r}")
+        raise InvalidFlagsError(f"SLAB flags must be a non-negative int, got {flags!r:.60}")
+    if not isinstance(permitted, int) or isinstance(permitted, bool) or permitted < 0:
+        raise InvalidFlagsError(f"permitted must be a non-negative int, got {permitted!r:.60}")
     bad = flags & ~permitted
     if bad:
         known = bad & _ALL
@@ -106,6 +108,12 @@ def kmem_cache_flags(flags: int, name: str, slub_debug: int = 0, slub_debug_slab
     global flags (a list naming them still applies it).
     """
     check_slab_flags(flags, permitted=_ALL)
+    check_slab_flags(slub_debug, permitted=_ALL)
+    if not isinstance(name, str):
+        raise InvalidFlagsError(f"cache name must be a string, got {name!r:.60}")
+    if slub_debug_slabs is not None and (not isinstance(slub_debug_slabs, (tuple, list))
+                                         or not all(isinstance(p, str) for p in slub_debug_slabs)):
+        raise InvalidFlagsError(f"slub_debug_slabs must be None or cache name patterns, got {slub_debug_slabs!r:.60}")
     if flags & SLAB_NO_USER_FLAGS:
         return flags
     if not slub_debug:

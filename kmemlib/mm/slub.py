@@ -198,7 +198,11 @@ def calculate_alignment(flags: int, align: int, size: int, *, cache_line_size: i
     the result is at least ``arch_slab_minalign`` and a multiple of ``sizeof(void *)``.
     """
     _check_align(align)
-    _check_int(size, "size")
+    _check_int(size, "size", 0, 1 << 40)
+    check_slab_flags(flags, permitted=(1 << 64) - 1)
+    for name, v in (("cache_line_size", cache_line_size), ("arch_slab_minalign", arch_slab_minalign)):
+        if _check_int(v, name, 1, 1 << 20) & (v - 1):
+            raise InvalidAlignError(f"{name} must be a power of two, got {v}")
     if flags & SLAB_HWCACHE_ALIGN:
         ralign = cache_line_size
         while size <= ralign // 2:
@@ -236,6 +240,11 @@ def calculate_sizes(object_size: int, flags: int, align: int, *, ctor: bool = Fa
     """
     _check_int(object_size, "object_size", 1, 1 << 30)
     _check_align(align)
+    check_slab_flags(flags, permitted=(1 << 64) - 1)
+    check_bool(bool(ctor) if callable(ctor) else ctor, "ctor")
+    _check_int(track_size, "track_size", 0, 1024)
+    if freeptr_offset is not None:
+        _check_int(freeptr_offset, "freeptr_offset", 0, object_size - 1)
     if align == 0:
         raise InvalidAlignError("calculate_sizes() needs the calculated s->align (>= 8), got 0")
     size = ALIGN(object_size, PTR_SIZE)
@@ -276,21 +285,25 @@ def order_objects(order: int, size: int, page_shift: int = PAGE_SHIFT) -> int:
     """Objects of ``size`` bytes in a slab of ``order`` (``order_objects()``): ``(PAGE_SIZE << order) / size``."""
     _check_int(size, "size", 1)
     _check_int(order, "order", 0, 30)
+    _check_int(page_shift, "page_shift", 10, 20)
     return ((1 << page_shift) << order) // size
 
 
 def oo_make(order: int, size: int, page_shift: int = PAGE_SHIFT) -> int:
     """``oo_make()``: ``(order << OO_SHIFT) | order_objects(order, size)``."""
-    return (order << OO_SHIFT) | order_objects(order, size, page_shift)
+    objects = order_objects(order, size, page_shift)
+    return (order << OO_SHIFT) | objects
 
 
 def oo_order(oo: int) -> int:
     """``oo_order()``."""
+    _check_int(oo, "oo", 0, (1 << 64) - 1)
     return oo >> OO_SHIFT
 
 
 def oo_objects(oo: int) -> int:
     """``oo_objects()``."""
+    _check_int(oo, "oo", 0, (1 << 64) - 1)
     return oo & ((1 << OO_SHIFT) - 1)
 
 
@@ -310,6 +323,11 @@ def calc_slab_order(size: int, min_order: int, max_order: int, fract_leftover: i
                     page_shift: int = PAGE_SHIFT) -> int:
     """First order in ``[min_order, max_order]`` whose leftover ``(PAGE_SIZE<<order) % size`` is at most
     ``1/fract_leftover`` of the slab, else ``max_order + 1`` (``calc_slab_order()``, 6.7+)."""
+    _check_int(size, "size", 1, 1 << 40)
+    _check_int(min_order, "min_order", 0, 20)
+    _check_int(max_order, "max_order", 0, 20)
+    _check_int(fract_leftover, "fract_leftover", 1)
+    _check_int(page_shift, "page_shift", 10, 20)
     order = min_order
     while order <= max_order:
         slab_size = (1 << page_shift) << order
@@ -380,6 +398,7 @@ def calculate_order(size: int, params: SlubParams = DEFAULT_PARAMS) -> int:
 
 def compute_min_partial(size: int) -> int:
     """``s->min_partial = clamp(ilog2(s->size) / 2, MIN_PARTIAL, MAX_PARTIAL)`` (``do_kmem_cache_create``)."""
+    _check_int(size, "size", 1, 1 << 40)
     return max(MIN_PARTIAL, min(MAX_PARTIAL, ilog2(size) // 2))
 
 
@@ -390,6 +409,11 @@ def compute_cpu_partial(size: int, flags: int, objects: int, page_size: int = 1 
     0 for debug caches (``kmem_cache_has_cpu_partial``) or without CONFIG_SLUB_CPU_PARTIAL;
     else 6 / 24 / 52 / 120 objects by slot size, and ``DIV_ROUND_UP(cpu_partial * 2, objects)`` slabs.
     """
+    _check_int(size, "size", 1, 1 << 40)
+    check_slab_flags(flags, permitted=(1 << 64) - 1)
+    _check_int(objects, "objects", 0, 1 << 40)
+    _check_int(page_size, "page_size", 1 << 10, 1 << 20)
+    check_bool(enabled, "enabled")
     if not enabled or flags & SLAB_DEBUG_FLAGS:
         nr = 0
     elif size >= page_size:
@@ -410,6 +434,9 @@ def slab_ksize(flags: int, object_size: int, inuse: int, size: int) -> int:
     ``object_size`` with RED_ZONE or POISON (metadata right behind the object), ``inuse`` with
     TYPESAFE_BY_RCU or STORE_USER, else the whole slot ``size``.
     """
+    check_slab_flags(flags, permitted=(1 << 64) - 1)
+    for name, v in (("object_size", object_size), ("inuse", inuse), ("size", size)):
+        _check_int(v, name, 0, 1 << 40)
     if flags & (SLAB_RED_ZONE | SLAB_POISON):
         return object_size
     if flags & (SLAB_TYPESAFE_BY_RCU | SLAB_STORE_USER):
@@ -420,6 +447,8 @@ def slab_ksize(flags: int, object_size: int, inuse: int, size: int) -> int:
 def create_unique_id(flags: int, size: int) -> str:
     """sysfs directory of a mergeable cache (``create_unique_id()``): ``:`` + flag letters
     (d=DMA, D=DMA32, a=RECLAIM_ACCOUNT, F=CONSISTENCY_CHECKS, A=ACCOUNT) + ``-`` if any + ``%07u`` size."""
+    check_slab_flags(flags, permitted=(1 << 64) - 1)
+    _check_int(size, "size", 0, (1 << 32) - 1)
     letters = "".join(ch for bit, ch in ((SLAB_CACHE_DMA, "d"), (SLAB_CACHE_DMA32, "D"),
                                          (SLAB_RECLAIM_ACCOUNT, "a"), (SLAB_CONSISTENCY_CHECKS, "F"),
                                          (SLAB_ACCOUNT, "A")) if flags & bit)
@@ -445,6 +474,8 @@ def slot_layout(lay: SizeLayout) -> list[Region]:
     after the object region it overlaps. Offsets are from the slot start; the object itself starts
     at ``red_left_pad`` (``fixup_red_left``).
     """
+    if not isinstance(lay, SizeLayout):
+        raise InvalidArgumentError(f"slot_layout needs a SizeLayout (from calculate_sizes()), got {show(lay)}")
     out: list[Region] = []
     base = lay.red_left_pad
     if base:
@@ -626,6 +657,8 @@ def params_for_kernel(kernel_version: str, base: "SlubParams | None" = None, **c
 
 def kmalloc_type_flags(type_: int) -> int:
     """SLAB flags ``new_kmalloc_cache()`` gives each kmalloc type (with CONFIG_MEMCG)."""
+    if not is_int(type_) or type_ not in _km.KMALLOC_TYPE_PREFIX:
+        raise InvalidFlagsError(f"unknown kmalloc type {show(type_)}")
     return {_km.KMALLOC_NORMAL: SLAB_NO_MERGE, _km.KMALLOC_RECLAIM: SLAB_RECLAIM_ACCOUNT,
             _km.KMALLOC_CGROUP: SLAB_ACCOUNT, _km.KMALLOC_DMA: SLAB_CACHE_DMA,
             _km.KMALLOC_NO_OBJ_EXT: SLAB_NO_MERGE}[type_]

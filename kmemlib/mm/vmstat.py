@@ -32,7 +32,14 @@ class ContigPageInfo:
 
 
 def _row(nr_free) -> list[int]:
-    row = list(nr_free.nr_free()) if hasattr(nr_free, "nr_free") else list(nr_free)
+    if hasattr(nr_free, "nr_free"):
+        row = list(nr_free.nr_free())
+    elif isinstance(nr_free, (list, tuple)):
+        row = list(nr_free)
+    else:
+        raise InvalidSizeError(f"expected a zone or a list of nr_free counts per order, got {nr_free!r:.60}")
+    if not 1 <= len(row) <= 21:
+        raise InvalidSizeError(f"nr_free needs one count per order (1..21 orders), got {len(row)}")
     for v in row:
         if not isinstance(v, int) or isinstance(v, bool) or v < 0:
             raise InvalidSizeError(f"nr_free entries must be non-negative ints, got {v!r}")
@@ -43,6 +50,11 @@ def _order(order: object, nr_orders: int) -> int:
     if not isinstance(order, int) or isinstance(order, bool) or not 0 <= order < nr_orders:
         raise InvalidOrderError(f"order {order!r} outside 0..{nr_orders - 1}")
     return order
+
+
+def _check_info(info: object) -> None:
+    if not isinstance(info, ContigPageInfo):
+        raise InvalidSizeError(f"info must be a ContigPageInfo from fill_contig_page_info(), got {info!r:.60}")
 
 
 def _cdiv(a: int, b: int) -> int:
@@ -66,6 +78,8 @@ def fill_contig_page_info(nr_free, suitable_order: int) -> ContigPageInfo:
 
 def unusable_free_index(order: int, info: ContigPageInfo) -> int:
     """``unusable_free_index()``: ``(free - (suitable << order)) * 1000 / free``; 1000 if nothing is free."""
+    _check_info(info)
+    _order(order, 21)
     if info.free_pages == 0:
         return 1000
     return (info.free_pages - (info.free_blocks_suitable << order)) * 1000 // info.free_pages
@@ -78,6 +92,9 @@ def __fragmentation_index(order: int, info: ContigPageInfo,  # noqa: N807 - kern
 
     That last value can be negative when few blocks are free (one free page at order 1 gives
     -500), and the kernel prints it as is: ``" 0.-500 "``."""
+    _check_info(info)
+    _order(max_page_order, 21)
+    _order(order, max_page_order + 2)
     if order > max_page_order:          # WARN_ON_ONCE in the kernel
         return 0
     if not info.free_blocks_total:
@@ -113,6 +130,10 @@ def extfrag_for_order(nr_free, order: int) -> int:
 
 def format_index(index: int, width2: bool = False) -> str:
     """``"%d.%03d "`` (or ``"%2d.%03d "``) of ``index / 1000, index % 1000`` with C division."""
+    if not isinstance(index, int) or isinstance(index, bool) or not -(1 << 63) <= index < 1 << 63:
+        raise InvalidSizeError(f"index must be an int, got {index!r:.60}")
+    if not isinstance(width2, bool):
+        raise InvalidSizeError(f"width2 must be True or False, got {width2!r:.60}")
     whole, frac = _cdiv(index, 1000), abs(index) - abs(_cdiv(index, 1000)) * 1000
     if index < 0:
         frac = -frac        # C: -500 % 1000 == -500, so "%2d.%03d" prints " 0.-500" (see below)
@@ -121,6 +142,13 @@ def format_index(index: int, width2: bool = False) -> str:
 
 def _rows_text(rows: Iterable[tuple[int, str, Sequence[int]]], fn, width2: bool) -> str:
     out = []
+    if isinstance(rows, (str, bytes)) or not hasattr(rows, "__iter__"):
+        raise InvalidSizeError(f"rows must be (node, zone name, nr_free) tuples, got {rows!r:.60}")
+    rows = list(rows)
+    for r in rows:
+        if not isinstance(r, (tuple, list)) or len(r) != 3 or not isinstance(r[1], str) \
+                or not isinstance(r[0], int) or isinstance(r[0], bool):
+            raise InvalidSizeError(f"each row must be (node, zone name, nr_free), got {r!r:.60}")
     for node, zone, nr_free in rows:
         row = _row(nr_free)
         line = f"Node {node}, zone {zone:>8} " + "".join(format_index(fn(row, o), width2) for o in range(len(row)))

@@ -37,6 +37,25 @@ def _nonneg_int(name: str, v: object) -> int:
     return v
 
 
+def _int_list(name: str, v: object, nonneg: bool = True) -> list[int]:
+    if not isinstance(v, (list, tuple)) or len(v) > 64:
+        raise InvalidSizeError(f"{name} must be a list of ints (one per zone), got {show(v)}")
+    for x in v:
+        check_int(x, f"an entry of {name}", 0 if nonneg else None, 1 << 62, exc=InvalidSizeError)
+    return list(v)
+
+
+_ZONE_ATTRS = ("managed_pages", "zone_idx", "page_shift", "set_watermarks", "max_page_order", "nr_free",
+               "nr_free_type", "lowmem_reserve", "free_pages_count")
+
+
+def _zone_list(zones: object) -> list:
+    """Zone objects (checked by what they have: page_alloc imports this module, not the other way round)."""
+    if not isinstance(zones, (list, tuple)) or not all(all(hasattr(z, a) for a in _ZONE_ATTRS) for z in zones):
+        raise InvalidSizeError(f"zones must be a list of Zone objects, got {show(zones)}")
+    return list(zones)
+
+
 def int_sqrt(x: int) -> int:
     """``int_sqrt()`` (lib/math/int_sqrt.c): floor of the square root."""
     return isqrt(_nonneg_int("int_sqrt argument", x))
@@ -61,6 +80,8 @@ def recommended_min_free_kbytes(min_free_kbytes: int, nr_zones: int, lowmem_free
     _nonneg_int("min_free_kbytes", min_free_kbytes)
     _nonneg_int("nr_zones", nr_zones)
     _nonneg_int("lowmem_free_pages", lowmem_free_pages)
+    check_int(pageblock_order, "pageblock_order", 0, 20, exc=InvalidSizeError)
+    check_int(page_shift, "page_shift", 10, 20, exc=InvalidSizeError)
     pb = 1 << pageblock_order
     rec = pb * nr_zones * 2 + pb * nr_zones * MIGRATE_PCPTYPES * MIGRATE_PCPTYPES
     rec = min(rec, lowmem_free_pages // 20)
@@ -84,9 +105,9 @@ def compute_wmarks(managed: Sequence[int], min_free_kbytes: int, *,
     """
     _nonneg_int("min_free_kbytes", min_free_kbytes)
     _nonneg_int("watermark_scale_factor", watermark_scale_factor)
-    for m in managed:
-        _nonneg_int("managed pages", m)
-    idx = list(range(len(managed))) if zone_idx is None else list(zone_idx)
+    managed = _int_list("managed", managed)
+    check_int(page_shift, "page_shift", 10, 20, exc=InvalidSizeError)
+    idx = list(range(len(managed))) if zone_idx is None else _int_list("zone_idx", zone_idx)
     if len(idx) != len(managed):
         raise InvalidSizeError("zone_idx and managed differ in length")
     pages_min = min_free_kbytes >> (page_shift - 10)
@@ -111,6 +132,7 @@ def setup_per_zone_wmarks(zones: Sequence, min_free_kbytes: int, *,
     """``__setup_per_zone_wmarks()`` on :class:`kmemlib.mm.page_alloc.Zone` objects of one node.
 
     Sets every zone's watermarks (boost reset to 0) and returns them."""
+    zones = _zone_list(zones)
     if not zones:
         return []
     marks = compute_wmarks([z.managed_pages for z in zones], min_free_kbytes,
@@ -243,6 +265,8 @@ def compute_lowmem_reserve(managed_by_idx: Sequence[int],
 
     ``managed_by_idx`` has one entry per zone index (0 for absent zones). Row i column j (> i) is
     the managed pages of zones i+1..j divided by ``ratios[i]`` (0 when the ratio or the zone is 0)."""
+    managed_by_idx = _int_list("managed_by_idx", managed_by_idx)
+    ratios = _int_list("ratios", ratios)
     n = len(managed_by_idx)
     if len(ratios) < n:
         raise InvalidSizeError(f"need {n} lowmem_reserve ratios, got {len(ratios)}")
@@ -259,6 +283,7 @@ def compute_lowmem_reserve(managed_by_idx: Sequence[int],
 
 def _zone_watermark_ok_impl(z, order: int, mark: int, highest_zoneidx: int, alloc_flags: int,
                             free_pages: int) -> bool:
+    _zone_list([z])
     if not isinstance(order, int) or isinstance(order, bool) or not 0 <= order <= z.max_page_order:
         raise InvalidOrderError(f"order {show(order)} outside 0..{z.max_page_order}")
     check_int(mark, "mark", -(1 << 63), (1 << 63) - 1, exc=InvalidSizeError, what="pages")
@@ -313,6 +338,7 @@ zone_watermark_ok_free = _zone_watermark_ok_impl
 def zone_watermark_ok(z, order: int, mark: int, highest_zoneidx: int | None = None,
                       alloc_flags: int = 0) -> bool:
     """``zone_watermark_ok()``: :func:`__zone_watermark_ok` with the zone's ``NR_FREE_PAGES``."""
+    _zone_list([z])
     hz = z.zone_idx if highest_zoneidx is None else highest_zoneidx
     return _zone_watermark_ok_impl(z, order, mark, hz, alloc_flags, z.free_pages_count())
 

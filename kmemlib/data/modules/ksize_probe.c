@@ -4,11 +4,13 @@
  *
  * For every size in "sizes" it asks kmalloc() for that many bytes and prints
  * what ksize() reports for the object and what kmalloc_size_roundup() (Linux
- * 6.1+) says beforehand. The default sizes are the ones Part II of the book
- * discusses: class boundaries (64/65, 96/97, 128/129, 192/193, ...), the
- * KMALLOC_MAX_CACHE_SIZE edge (8192/8193), powers of two past it, the
- * KMALLOC_MAX_SIZE edge and one size past it (which fails: __GFP_NOWARN keeps
- * the log quiet).
+ * 6.1+) says beforehand. The default sizes, in ascending order, are the ones
+ * Part II of the book discusses (class boundaries 64/65, 96/97, 128/129,
+ * 192/193, ..., the KMALLOC_MAX_CACHE_SIZE edge 8192/8193, the KMALLOC_MAX_SIZE
+ * edge 4194304/4194305) and the requests of the ksize() experiments in the book
+ * "Linux Kernel Programming" (ch. 8): a 20-byte structure, and 100 bytes plus
+ * k * 204800 for k = 0..21, whose last request, 4300900, fails. A failing
+ * request prints NULL (__GFP_NOWARN keeps the log quiet).
  *
  *   echo 'obj-m += ksize_probe.o' > Kbuild
  *   make -C /lib/modules/$(uname -r)/build M=$PWD modules
@@ -20,11 +22,12 @@
 #include <linux/slab.h>
 
 static unsigned long sizes[64] = {
-	0, 1, 8, 9, 16, 17, 32, 33, 64, 65, 96, 97, 100, 128, 129, 192, 193,
-	256, 257, 512, 513, 1000, 1024, 1025, 2048, 2049, 4096, 4097, 8192,
-	8193, 16385, 100000, 2097152, 2097153, 4194304, 4194305, 4300900,
+	0, 1, 8, 9, 16, 17, 20, 32, 33, 64, 65, 96, 97, 100, 128, 129, 192, 193, 256, 257, 512, 513, 1000,
+	1024, 1025, 2048, 2049, 4096, 4097, 8192, 8193, 16385, 100000, 204900, 409700, 614500, 819300,
+	1024100, 1228900, 1433700, 1638500, 1843300, 2048100, 2097152, 2097153, 2252900, 2457700, 2662500,
+	2867300, 3072100, 3276900, 3481700, 3686500, 3891300, 4096100, 4194304, 4194305, 4300900,
 };
-static unsigned int nr_sizes = 37;
+static unsigned int nr_sizes = 58;
 module_param_array(sizes, ulong, &nr_sizes, 0444);
 MODULE_PARM_DESC(sizes, "request sizes in bytes, comma separated (at most 64)");
 

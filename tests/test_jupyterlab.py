@@ -1,0 +1,170 @@
+"""A chapter opened in JupyterLab reads as it does in the book (issue 12, point 1).
+
+Starts ``jupyter lab`` (with jupyterlab-myst, from requirements.txt) on 127.0.0.1 with a random token, opens one
+chapter in headless Chromium (tools/headless.py) and checks the rendered Markdown *before anything is run*:
+no raw MyST role or directive, the numbers the notebook stores for its inline expressions are in the text, links
+to other chapters are links, exercises are rendered as exercises with folded solutions. A screenshot goes to
+``_build/screenshots/jupyterlab__<chapter>.png``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import nbformat
+import pytest
+
+from conftest import ROOT, SCREENSHOT_DIR, in_ci
+
+import headless  # tools/headless.py
+
+pytestmark = pytest.mark.browser
+
+CHAPTER = "book/part1/02-order.ipynb"
+
+# Lab settings for a deterministic page: every cell rendered (no virtual scrolling), no news pop-up.
+SETTINGS = {
+    "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false"},
+}
+
+STATE_JS = r"""
+(() => {
+  const cells = Array.from(document.querySelectorAll('.jp-Notebook .jp-MarkdownCell'));
+  return {
+    markdownCells: cells.length,
+    rendered: cells.filter(c => c.classList.contains('jp-mod-rendered')).length,
+    // rendered Markdown only (not the hidden editor), folded solutions included
+    text: cells.map(c => {
+      const copy = c.cloneNode(true);
+      copy.querySelectorAll('.jp-InputArea-editor, .cm-editor, .jp-InputPrompt').forEach(e => e.remove());
+      return copy.textContent;
+    }).join('\n\n'),
+    exercises: document.querySelectorAll('.jp-MarkdownCell aside.myst-exercise').length,
+    solutions: document.querySelectorAll('.jp-MarkdownCell details.myst-exercise').length,
+    openSolutions: document.querySelectorAll('.jp-MarkdownCell details.myst-exercise[open]').length,
+    links: Array.from(document.querySelectorAll('.jp-MarkdownCell a')).map(a => a.getAttribute('href') || ''),
+    inlineCode: Array.from(document.querySelectorAll('.jp-MarkdownCell code')).map(c => c.innerText),
+  };
+})()
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    binary = headless.find_browser()
+    if binary is None:
+        msg = f"no Chromium found (install Debian's `chromium` or set {headless.BROWSER_ENV})"
+        if in_ci():
+            pytest.fail(msg, pytrace=False)
+        pytest.skip(msg)
+    with headless.Browser(binary) as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    """``jupyter lab`` serving the repository on 127.0.0.1; yields its base URL and token."""
+    settings = tmp_path_factory.mktemp("lab-settings")
+    for rel, value in SETTINGS.items():
+        path = settings / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value))
+    port, token = _free_port(), secrets.token_hex(16)
+    log = open(tmp_path_factory.mktemp("lab-log") / "lab.log", "w+")  # noqa: SIM115 - closed below
+    cmd = [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
+           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}", "--ServerApp.allow_root=True",
+           f"--LabApp.user_settings_dir={settings}", "--LabApp.news_url=", "--LabApp.check_for_updates_class="
+           "jupyterlab.NeverCheckForUpdate"]
+    env = dict(os.environ, JUPYTER_NO_CONFIG="1")
+    proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                log.seek(0)
+                pytest.fail(f"jupyter lab did not start:\n{log.read()[-3000:]}", pytrace=False)
+            time.sleep(0.5)
+        yield base, token
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+def _stored_values(path: Path) -> list[str]:
+    """The text JupyterLab should show for each inline expression (text/plain, quotes stripped)."""
+    nb = nbformat.read(path, as_version=4)
+    values = []
+    for cell in nb.cells:
+        for expr in cell.metadata.get("user_expressions", []):
+            data = expr["result"].get("data", {})
+            if "text/plain" in data and "text/markdown" not in data:
+                values.append(re.sub(r"^(['\"])(.*)\1$", r"\2", data["text/plain"], flags=re.S))
+    return values
+
+
+def test_chapter_reads_right_in_jupyterlab(browser, lab):
+    base, token = lab
+    session = browser.open_tab(1280, 1000)
+    try:
+        browser.load(session, f"{base}/lab/tree/{CHAPTER}?token={token}", timeout=90)
+        deadline = time.monotonic() + 90
+        state = browser.evaluate(session, STATE_JS)
+        while time.monotonic() < deadline and not (
+                state["markdownCells"] and state["exercises"] and "{eval}" not in state["text"]):
+            browser.pump(0.5)
+            state = browser.evaluate(session, STATE_JS)
+        browser.pump(1.0)
+        state = browser.evaluate(session, STATE_JS)
+        data = browser.send("Page.captureScreenshot", {"format": "png"}, session=session)["data"]
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        import base64
+
+        (SCREENSHOT_DIR / f"jupyterlab__{Path(CHAPTER).stem}.png").write_bytes(base64.b64decode(data))
+    finally:
+        browser.close_tab(session)
+
+    nb = nbformat.read(ROOT / CHAPTER, as_version=4)
+    n_markdown = sum(c.cell_type == "markdown" for c in nb.cells)
+    assert state["markdownCells"] == n_markdown and state["rendered"] == n_markdown, state["markdownCells"]
+    text = state["text"]
+    raw = re.findall(r"\{(?:eval|glue|doc|exercise|solution)[^}]*\}|^```|^:::", text, re.M)
+    assert not raw, f"raw MyST in JupyterLab: {raw[:5]}"
+    # inline expressions render as their values, not as code: no expression source left in a <code>
+    expressions = {e["expression"] for c in nb.cells for e in c.metadata.get("user_expressions", [])}
+    assert expressions, f"{CHAPTER} has no inline expressions to check"
+    assert not expressions & set(state["inlineCode"]), sorted(expressions & set(state["inlineCode"]))[:5]
+    missing = [v for v in _stored_values(ROOT / CHAPTER) if v not in text]
+    assert not missing, f"values not shown: {missing[:5]}"
+    assert any(urlsplit(h).path.endswith(".ipynb") for h in state["links"]), state["links"]
+    n_ex = sum(len(re.findall(r"^(`{3,}|:{3,})\{exercise\}", c.source, re.M)) for c in nb.cells)
+    assert state["exercises"] == n_ex > 0 and state["solutions"] == n_ex, state
+    assert state["openSolutions"] == 0, "solutions must start folded"
