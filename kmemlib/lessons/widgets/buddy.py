@@ -86,8 +86,8 @@ def frame_svg(frame: Frame, width: int = 640) -> str:
     s, n = frame.start_pfn, frame.nr_pages
     left, bar_w = 8, width - 16
     sx = bar_w / n
-    h_lists = 24 * (mo + 1)
-    height = 96 + h_lists
+    h_lists = 26 * (mo + 1)
+    height = 116 + h_lists
     out = [f"<svg viewBox='0 0 {width} {height}' style='max-width:100%;height:auto' role='img' "
            f"aria-label='buddy zone, step {frame.index}'>",
            "<defs><pattern id='kmem-hatch' width='6' height='6' patternUnits='userSpaceOnUse' "
@@ -98,8 +98,8 @@ def frame_svg(frame: Frame, width: int = 640) -> str:
     def block(p: int, o: int, fill: str, label: str, ink: str, weight: str = "normal") -> None:
         x, w = left + (p - s) * sx, (1 << o) * sx
         out.append(f"<rect x='{x:.1f}' y='{y0}' width='{w:.1f}' height='{bh}' fill='{fill}' stroke='black'/>")
-        if label and w >= 7 * len(label) + 2:
-            out.append(_t(x + w / 2, y0 + bh / 2, label, fill=ink, weight=weight))
+        if label and w >= 8.5 * len(label) + 2:
+            out.append(_t(x + w / 2, y0 + bh / 2, label, fill=ink, weight=weight, size=14))
 
     for p, o in frame.free_blocks:
         block(p, o, colors[o], f"o{o}", "white" if o > mo / 2 else "black")
@@ -116,22 +116,22 @@ def frame_svg(frame: Frame, width: int = 640) -> str:
     step = max(1, n // 16)
     step = 1 << (step.bit_length() - 1)
     for p in range(s, s + n + 1, step):
-        out.append(_t(left + (p - s) * sx, y0 + bh + 14, str(p), size=11))
-    out.append(_t(left, y0 + bh + 32, "PFN. oN = free block of order N, grey = allocated, hatched = in flight, "
-                                      "red = block of this step", size=11, anchor="start"))
-    y = 96
+        out.append(_t(left + (p - s) * sx, y0 + bh + 14, str(p), size=13))
+    out.append(_t(left, y0 + bh + 34, "PFN. oN = free block of order N, grey = allocated,", size=13, anchor="start"))
+    out.append(_t(left, y0 + bh + 52, "hatched = in flight, red frame = block of this step", size=13, anchor="start"))
+    y = 116
     for o in range(mo + 1):
-        yy = y + 24 * (mo - o) + 12
-        out.append(_t(left + 150, yy, f"free_list[{o}] ({1 << o:>2} pg)", size=12, anchor="end",
+        yy = y + 26 * (mo - o) + 13
+        out.append(_t(left + 196, yy, f"free_list[{o}] ({1 << o:>2} pg)", size=14, anchor="end",
                       family="monospace"))
-        for j, p in enumerate(frame.free_lists[o][:10]):
-            x = left + 160 + j * 44
-            out.append(f"<rect x='{x}' y='{yy - 9}' width='34' height='18' fill='{colors[o]}' stroke='black'/>")
-            out.append(_t(x + 17, yy, str(p), size=11, fill="white" if o > mo / 2 else "black"))
+        for j, p in enumerate(frame.free_lists[o][:9]):
+            x = left + 206 + j * 46
+            out.append(f"<rect x='{x}' y='{yy - 10}' width='38' height='20' fill='{colors[o]}' stroke='black'/>")
+            out.append(_t(x + 19, yy, str(p), size=13, fill="white" if o > mo / 2 else "black"))
             if j:
-                out.append(_t(x - 5, yy, "→", size=10))
-        if len(frame.free_lists[o]) > 10:
-            out.append(_t(left + 160 + 10 * 44, yy, f"+{len(frame.free_lists[o]) - 10}", size=11, anchor="start"))
+                out.append(_t(x - 4, yy, "→", size=11))
+        if len(frame.free_lists[o]) > 9:
+            out.append(_t(left + 206 + 9 * 46, yy, f"+{len(frame.free_lists[o]) - 9}", size=13, anchor="start"))
     out.append("</svg>")
     return "".join(out)
 

@@ -42,7 +42,7 @@ MAX_OBJECT_SIZE = 8192
 
 
 def _svg_text(x: float, y: float, text: str, *, anchor: str = "middle", fill: str = "currentColor",
-              size: int = 12) -> str:
+              size: int = 14) -> str:
     return (f"<text x='{x:.1f}' y='{y:.1f}' text-anchor='{anchor}' font-size='{size}' fill='{fill}'>"
             f"{html.escape(text)}</text>")
 
@@ -53,7 +53,7 @@ def cache_layout_svg(g: CacheGeometry, width: int = 640) -> str:
     the slab as its slots and the leftover, with page boundaries. Text uses the page's colour."""
     left, bar_w = 10, width - 20
     sx = bar_w / g.size
-    parts = [f"<svg viewBox='0 0 {width} 190' style='max-width:100%;height:auto' role='img' "
+    parts = [f"<svg viewBox='0 0 {width} HEIGHT' style='max-width:100%;height:auto' role='img' "
              f"aria-label='slot and slab layout of {html.escape(g.name)}' font-family='sans-serif'>"]
     parts.append(_svg_text(left, 14, f"one slot: slab_size {g.size} B", anchor="start"))
     offsets = {0, g.size}
@@ -67,50 +67,55 @@ def cache_layout_svg(g: CacheGeometry, width: int = 640) -> str:
         offsets.add(r.start)
         parts.append(f"<rect x='{x:.1f}' y='22' width='{w:.1f}' height='38' fill='{color}' stroke='black' "
                      f"stroke-width='0.8'><title>{html.escape(r.kind)}: {r.length} B at offset {r.start}</title></rect>")
-        if w >= 9 * (len(r.kind) + 2) * 0.6:
+        if w >= 8 * (len(r.kind) + 1):
             ink = "white" if r.kind in ("object", "left redzone") else "black"
-            parts.append(_svg_text(x + w / 2, 34, r.kind, fill=ink, size=11))
-            parts.append(_svg_text(x + w / 2, 47, f"{r.length} B", fill=ink, size=11))
+            parts.append(_svg_text(x + w / 2, 34, r.kind, fill=ink, size=13))
+            parts.append(_svg_text(x + w / 2, 47, f"{r.length} B", fill=ink, size=13))
     last = -100.0
     for off in sorted(offsets):
         x = left + off * sx
         if x - last >= 34 or off == g.size:
             if off == g.size and x - last < 34:
                 continue
-            parts.append(_svg_text(x, 76, str(off), size=11))
+            parts.append(_svg_text(x, 76, str(off), size=13))
             last = x
-    legend_x = left
     kinds: list[str] = []
     for r in g.regions():
         label = "free pointer (inside)" if r.overlaps_object else r.kind
         if label not in kinds:
             kinds.append(label)
+    legend_x, legend_y = left, 86
     for k in kinds:
+        item_w = 14 + 7.5 * len(k) + 14
+        if legend_x > left and legend_x + item_w - 14 > width:
+            legend_x, legend_y = left, legend_y + 18
         color = REGION_COLORS.get(k.split(" (")[0], "#999999")
-        parts.append(f"<rect x='{legend_x}' y='86' width='10' height='10' fill='{color}' stroke='black' "
+        parts.append(f"<rect x='{legend_x}' y='{legend_y}' width='10' height='10' fill='{color}' stroke='black' "
                      "stroke-width='0.5'/>")
-        parts.append(_svg_text(legend_x + 14, 95, k, anchor="start", size=11))
-        legend_x += 14 + 6.5 * len(k) + 14
+        parts.append(_svg_text(legend_x + 14, legend_y + 9, k, anchor="start", size=13))
+        legend_x += item_w
+    y = legend_y + 36  # the slab part below the legend
     total = g.slab_bytes
     sx2 = bar_w / total
-    parts.append(_svg_text(left, 122, f"one order-{g.order} slab: {total} B = {total // g.page_size} page(s), "
-                                      f"{g.objects} slots, leftover {g.slab_waste} B", anchor="start"))
+    parts.append(_svg_text(left, y, f"one order-{g.order} slab: {total} B = {total // g.page_size} page(s), "
+                                    f"{g.objects} slots, leftover {g.slab_waste} B", anchor="start"))
     used = g.objects * g.size
     if g.objects <= 128:
         for i in range(g.objects):
-            parts.append(f"<rect x='{left + i * g.size * sx2:.1f}' y='130' width='{g.size * sx2:.1f}' "
+            parts.append(f"<rect x='{left + i * g.size * sx2:.1f}' y='{y + 8}' width='{g.size * sx2:.1f}' "
                          f"height='30' fill='{SLOT_COLORS[i % 2]}'/>")
     else:
-        parts.append(f"<rect x='{left}' y='130' width='{used * sx2:.1f}' height='30' fill='{SLOT_COLORS[0]}'/>")
+        parts.append(f"<rect x='{left}' y='{y + 8}' width='{used * sx2:.1f}' height='30' fill='{SLOT_COLORS[0]}'/>")
     if g.slab_waste:
-        parts.append(f"<rect x='{left + used * sx2:.1f}' y='130' width='{g.slab_waste * sx2:.1f}' height='30' "
+        parts.append(f"<rect x='{left + used * sx2:.1f}' y='{y + 8}' width='{g.slab_waste * sx2:.1f}' height='30' "
                      f"fill='{LEFTOVER_COLOR}' stroke='black' stroke-width='0.6'><title>leftover "
                      f"{g.slab_waste} B</title></rect>")
     for pg in range(1, total // g.page_size):
         x = left + pg * g.page_size * sx2
-        parts.append(f"<line x1='{x:.1f}' y1='126' x2='{x:.1f}' y2='164' stroke='currentColor' "
+        parts.append(f"<line x1='{x:.1f}' y1='{y + 4}' x2='{x:.1f}' y2='{y + 42}' stroke='currentColor' "
                      "stroke-dasharray='2,2'/>")
-    parts.append(_svg_text(left, 180, "dotted lines: page boundaries", anchor="start", size=11))
+    parts.append(_svg_text(left, y + 58, "dotted lines: page boundaries", anchor="start", size=13))
+    parts[0] = parts[0].replace(" HEIGHT'", f" {y + 68}'")
     parts.append("</svg>")
     return "".join(parts)
 
