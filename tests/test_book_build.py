@@ -144,7 +144,7 @@ def test_no_inline_script_names_a_cdn(book_build):
 def test_offline_javascript_is_in_the_site(book_build):
     static = HTML_DIR / "_static"
     for rel in ("kmem-offline/requirejs/require.js", "kmem-offline/html-manager/embed-amd.js",
-                "kmem-offline/mathjax/tex-mml-chtml.js", "kmem-widgets-setup.js", "kmem-mathjax-compat.js"):
+                "kmem-offline/mathjax/tex-chtml.js", "kmem-widgets-setup.js", "kmem-mathjax-compat.js"):
         assert (static / rel).is_file(), f"_static/{rel} missing from the built site"
     fonts = list((static / "kmem-offline/mathjax/output/chtml/fonts/woff-v2").glob("*.woff"))
     assert fonts, "MathJax CHTML fonts were not copied"
@@ -317,3 +317,46 @@ def test_downloaded_notebook_is_plain_markdown(book_build, docname):
 def test_colab_button_opens_the_plain_copy(book_build, docname):
     links = [h for h in parse(html_of(docname)).links if "colab.research.google.com" in h]
     assert links and all(h.endswith(f"/blob/gh-pages/_sources/{docname}.ipynb") for h in links), links
+
+
+# ------------------------------------------------------------------------------------ weight (issue 12, point 9)
+SITE_BUDGET = 12_000_000
+"""Bytes of the whole built site (_build/html), everything a host serves."""
+
+
+def test_site_fits_its_size_budget(book_build):
+    files = [p for p in HTML_DIR.rglob("*") if p.is_file()]
+    total = sum(p.stat().st_size for p in files)
+    biggest = sorted(files, key=lambda p: p.stat().st_size, reverse=True)[:8]
+    assert total <= SITE_BUDGET, f"the site is {total:,} bytes > {SITE_BUDGET:,}; biggest: " + ", ".join(
+        f"{p.relative_to(HTML_DIR)} {p.stat().st_size:,}" for p in biggest)
+
+
+def test_site_ships_only_the_javascript_it_uses(book_build):
+    static = HTML_DIR / "_static"
+    assert not list(static.rglob("*.map")), "source maps are not loaded by any page"
+    assert not (static / "kmem-offline/html-manager/libembed-amd.js").exists(), "unused copy of embed-amd.js"
+    mathjax = {str(p.relative_to(static / "kmem-offline/mathjax")) for p in (static / "kmem-offline/mathjax").rglob("*")
+               if p.is_file() and p.name not in (".kmem-asset", "LICENSE")}
+    assert mathjax and all(m.startswith(offline_assets.MATHJAX_FILES) for m in mathjax), sorted(mathjax)[:10]
+
+
+@pytest.mark.parametrize("docname", TOC)
+def test_math_and_widget_javascript_only_where_needed(book_build, docname):
+    """A page loads MathJax only if it has math, the widget manager only if it has widgets."""
+    tags = parse(html_of(docname))
+    page = html_of(docname).read_text(encoding="utf-8")
+    srcs = [attrs.get("src", "") for attrs, _ in tags.scripts]
+    has_math = 'class="math' in page
+    assert any("mathjax" in s for s in srcs) == has_math, f"{docname}: math={has_math}, scripts={srcs}"
+    assert not any("fontawesome.js" in s for s in srcs), f"{docname} loads the theme's 1.5 MB icon script"
+    has_widgets = any(attrs.get("type") == WIDGET_VIEW for attrs, _ in tags.scripts)
+    assert any("embed-amd.js" in s for s in srcs) == has_widgets, f"{docname}: widgets={has_widgets}"
+
+
+def test_no_header_bar_with_only_a_search_box(book_build):
+    """pydata-sphinx-theme's top header would hold only a second search box: it is empty (no navbar items)."""
+    for docname in TOC:
+        page = html_of(docname).read_text(encoding="utf-8")
+        header = re.search(r'<header id="pst-header"[^>]*>(.*?)</header>', page, re.S)
+        assert header is None or not header.group(1).strip(), f"{docname}: header bar has {header.group(1)[:200]!r}"

@@ -12,8 +12,10 @@ skip, except under CI (``CI=true``), where a missing browser is a failure.
 
 from __future__ import annotations
 
+import gzip
 import threading
 from functools import partial
+from pathlib import Path
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
@@ -28,9 +30,34 @@ pytestmark = pytest.mark.browser
 TOC = toc_entries()
 
 
+PAGE_BUDGET = 3_000_000
+"""Bytes a reader's browser may download for one page, everything it loads included (issue 12, point 9)."""
+
+COMPRESSED = (".html", ".js", ".css", ".json", ".svg", ".ipynb", ".txt", ".map")
+
+
 class _QuietHandler(SimpleHTTPRequestHandler):
+    """Serves the built site as a static host does (GitHub Pages): text files gzip-compressed on request."""
+
+    _gzipped: dict[str, bytes] = {}
+
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
         pass
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib name
+        path = Path(self.translate_path(self.path))
+        if not (path.is_file() and path.suffix in COMPRESSED and "gzip" in self.headers.get("Accept-Encoding", "")):
+            return super().do_GET()
+        key = str(path)
+        if key not in self._gzipped:
+            self._gzipped[key] = gzip.compress(path.read_bytes(), compresslevel=6)
+        body = self._gzipped[key]
+        self.send_response(200)
+        self.send_header("Content-Type", self.guess_type(str(path)))
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
 
 @pytest.fixture(scope="module")
@@ -84,14 +111,23 @@ def check_page(browser, url: str, screenshot=None) -> dict:
     assert not report.js_errors, "JavaScript errors:\n  " + "\n  ".join(report.js_errors) + f"\n{where}"
     outside = [u for u in report.requests if _leaves_localhost(u)]
     assert not outside, f"requests leaving localhost: {outside}\n{where}"
+    state["transferredBytes"] = report.bytes_received
+    state["requests"] = len(report.requests)
     return state
 
 
 @pytest.mark.parametrize("docname", TOC)
 def test_chapter_renders_over_http(browser, site, docname):
     shot = SCREENSHOT_DIR / f"{docname.replace('/', '__')}.png"
-    check_page(browser, f"{site}{docname}.html", screenshot=shot)
+    state = check_page(browser, f"{site}{docname}.html", screenshot=shot)
     assert shot.is_file() and shot.stat().st_size > 10_000
+    # the page's weight as a reader gets it (compressed like a static host serves it), everything included
+    assert state["transferredBytes"] <= PAGE_BUDGET, (
+        f"{docname}: {state['transferredBytes']:,} bytes in {state['requests']} requests > {PAGE_BUDGET:,}")
+    if not state["mathNodes"]:
+        assert not state["mathJaxScript"], f"{docname} has no math but loads MathJax"
+    if not state["widgetViews"]:
+        assert not state["widgetJsLoaded"], f"{docname} has no widgets but loads the widget manager"
 
 
 @pytest.mark.parametrize("docname", TOC)

@@ -76,6 +76,7 @@ class PageReport:
     log_errors: list[str] = field(default_factory=list)
     requests: list[str] = field(default_factory=list)
     failed_requests: list[str] = field(default_factory=list)
+    bytes_received: int = 0  # over the wire (Network.loadingFinished encodedDataLength: compressed, with headers)
 
     @property
     def js_errors(self) -> list[str]:
@@ -205,6 +206,8 @@ class Browser:
                 rep.log_errors.append(f"log[{e.get('source')}]: {e.get('text')} {e.get('url', '')}".strip())
             elif m == "Network.requestWillBeSent":
                 rep.requests.append(p["request"]["url"])
+            elif m == "Network.loadingFinished":
+                rep.bytes_received += int(p.get("encodedDataLength", 0))
             elif m == "Network.loadingFailed" and not p.get("canceled"):
                 rep.failed_requests.append(f"request failed: {p.get('errorText')} ({p.get('type')})")
         return rep
@@ -276,6 +279,8 @@ PAGE_STATE_JS = r"""
     mathTypeset: q('mjx-container').length,
     mathErrors: q('mjx-merror').map(e => e.getAttribute('data-mjx-error') || e.textContent),
     mathJaxLoaded: !!(window.MathJax && window.MathJax.startup),
+    mathJaxScript: !!document.querySelector('script[src*="mathjax"]'),
+    widgetJsLoaded: !!document.querySelector('script[src*="embed-amd.js"]'),
   };
 })()
 """

@@ -13,7 +13,8 @@ This Sphinx extension (``_config.yml`` → ``sphinx.local_extensions``) does thr
    ``{eval}`ex_order` `` as code. After the build every notebook page's ``_sources/<page>.ipynb`` (the file behind
    the page's download button) is replaced by a copy whose Markdown is plain: expressions replaced by the values
    the build computed, links to other chapters pointing at the published pages, ``{exercise}``/``{solution}`` and
-   admonitions turned into Markdown/HTML that every notebook front end renders. The Colab launch button opens that
+   admonitions turned into Markdown/HTML that every notebook front end renders, code cells without stored outputs
+   (the copy is meant to be run; the page shows the outputs). The Colab launch button opens that
    copy from the published site's branch (``kmem_pages_branch``, default ``gh-pages``).
 
 The published site's address (for the links in the plain copies) is ``html_baseurl`` when set, else derived from
@@ -173,8 +174,13 @@ def plain_notebook(nb: dict, values: list[tuple[str, str]], docname: str, base_u
         return f"{base_url}{doc}.html" + (f"#{anchor}" if anchor else "")
 
     out = copy.deepcopy(nb)
+    out.get("metadata", {}).pop("widgets", None)
     state = {"exercise": 0, "labels": {}}
     for cell in out["cells"]:
+        if cell["cell_type"] == "code":
+            # a copy to run (Colab) or read after running: no stored outputs (the site shows them; some are MBs)
+            cell["outputs"], cell["execution_count"] = [], None
+            continue
         if cell["cell_type"] != "markdown":
             continue
         src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]

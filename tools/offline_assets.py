@@ -25,6 +25,7 @@ import base64
 import hashlib
 import io
 import os
+import re
 import shutil
 import sys
 import tarfile
@@ -50,6 +51,7 @@ class NpmAsset:
     integrity: str  # "sha512-<base64>", as published in the registry's dist.integrity
     strip: str  # prefix inside the tarball whose contents go to _static/kmem-offline/<name>/
     keep_suffixes: tuple[str, ...]  # only files with these suffixes (plus licence files) are kept
+    keep_paths: tuple[str, ...] = ()  # if given, only files under these paths (relative to strip) are kept
 
     @property
     def tarball_url(self) -> str:
@@ -57,7 +59,8 @@ class NpmAsset:
         return f"{REGISTRY}/{self.package}/-/{base}-{self.version}.tgz"
 
 
-_FONTS = (".woff2", ".woff", ".ttf", ".eot", ".svg")
+MATHJAX_FILES = ("tex-chtml.js", "output/chtml/fonts/woff-v2/")
+"""The MathJax files the site serves (paths under es5/): the component Sphinx loads and the fonts it asks for."""
 
 ASSETS: tuple[NpmAsset, ...] = (
     NpmAsset(
@@ -76,16 +79,21 @@ ASSETS: tuple[NpmAsset, ...] = (
         version="1.0.15",
         integrity="sha512-5thBIV6ymNgmPVOHvzx+gGy8ZSKmSazhtGw4/c4xJDVzRhG9PTeQsRjF3FUTopvFi//SABeNz1yp47bCrJ3CQA==",
         strip="package/dist/",
-        keep_suffixes=("embed-amd.js", ".LICENSE.txt") + _FONTS,
+        # embed-amd.js only (dist/ also has libembed-amd.js, the same 3.6 MB bundle for other loaders), and the
+        # FontAwesome fonts of the widget CSS as woff2 only (every browser that runs the manager reads woff2).
+        keep_suffixes=("/embed-amd.js", ".LICENSE.txt", ".woff2"),
     ),
-    # MathJax 3 is what Sphinx 7's mathjax extension expects (tex-mml-chtml.js + its lazily loaded components).
+    # MathJax 3 is what Sphinx 7's mathjax extension expects. Only what the book uses: the tex-chtml component
+    # (TeX input with the AMS packages, CommonHTML output, the menu) and its TeX fonts as woff2; the rest of the
+    # package (SVG output, MathML input, speech rule engine, 40 languages: ~23 MB) is left out.
     NpmAsset(
         name="mathjax",
         package="mathjax",
         version="3.2.2",
         integrity="sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw==",
         strip="package/es5/",
-        keep_suffixes=(".js", ".json") + _FONTS,
+        keep_suffixes=(".js", ".woff"),
+        keep_paths=MATHJAX_FILES,
     ),
 )
 
@@ -136,7 +144,8 @@ def _unpack(data: bytes, asset: NpmAsset, dest: Path) -> int:
             name = member.name
             if name.startswith("package/") and _is_licence(name) and name.count("/") == 1:
                 rel = PurePosixPath(PurePosixPath(name).name)  # the package's own licence, kept beside its files
-            elif name.startswith(asset.strip) and name.endswith(asset.keep_suffixes):
+            elif name.startswith(asset.strip) and name.endswith(asset.keep_suffixes) and (
+                    not asset.keep_paths or name[len(asset.strip):].startswith(asset.keep_paths)):
                 rel = PurePosixPath(name[len(asset.strip):])
             else:
                 continue
@@ -162,7 +171,7 @@ def ensure_assets(cache: Path, log=print) -> Path:
     for asset in ASSETS:
         dest = root / asset.name
         stamp = dest / ".kmem-asset"
-        want = f"{asset.package}@{asset.version} {asset.integrity}\n"
+        want = f"{asset.package}@{asset.version} {asset.integrity} {asset.keep_suffixes} {asset.keep_paths}\n"
         if stamp.is_file() and stamp.read_text() == want:
             continue
         tgz = tarballs / f"{asset.name}-{asset.version}.tgz"
@@ -227,10 +236,60 @@ def _on_builder_inited(app) -> None:
             )
 
 
+def _is_mathjax(js, mathjax_path: str) -> bool:
+    name = str(getattr(js, "filename", js) or "")
+    body = getattr(js, "attributes", {}).get("body", "") if hasattr(js, "attributes") else ""
+    return (name.endswith(mathjax_path) or name.endswith("kmem-mathjax-compat.js")
+            or (not name and body.lstrip().startswith("window.MathJax")))
+
+
+def _on_html_page_context(app, pagename, templatename, context, doctree) -> None:
+    """Pages without math load no MathJax (Sphinx loads it on a page whose toctree holds math, e.g. the root)."""
+    from docutils import nodes
+
+    if doctree is not None and (any(doctree.findall(nodes.math)) or any(doctree.findall(nodes.math_block))):
+        return
+    scripts = context.get("script_files")
+    if scripts:
+        # script_files is the builder's per-page list (Sphinx restores it after the page): edit it in place
+        scripts[:] = [js for js in scripts if not _is_mathjax(js, app.config.mathjax_path)]
+
+
+UNUSED = ("**/*.map", "locales", "vendor/fontawesome/webfonts/*.ttf")
+"""Files of the themes in _static/ that no page loads: source maps, translation catalogues, TrueType copies of
+the woff2 icon fonts. Removed after the build (the site's size budget, tests/test_book_build.py)."""
+
+
+FONTAWESOME_JS = re.compile(r'[ \t]*<script defer src="[^"]*_static/scripts/fontawesome\.js[^"]*"></script>\n?')
+"""pydata-sphinx-theme's Font Awesome as JavaScript (1.5 MB, every page): it turns the icons into SVG, which its CSS
+already draws from the woff2 icon fonts. Its <script> tag is hard-coded in the theme's templates, so it is taken
+out of the built pages."""
+
+
+def _on_build_finished(app, exception) -> None:
+    if exception is not None or app.builder.format != "html":
+        return
+    out = Path(app.outdir)
+    for page in out.rglob("*.html"):
+        html = page.read_text(encoding="utf-8")
+        new = FONTAWESOME_JS.sub("", html)
+        if new != html:
+            page.write_text(new, encoding="utf-8")
+    static = out / "_static"
+    for pattern in UNUSED + ("scripts/fontawesome.js*",):
+        for path in static.glob(pattern):
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.is_file():
+                path.unlink()
+
+
 def setup(app):
     """Sphinx entry point (``sphinx.local_extensions: {offline_assets: tools}`` in ``_config.yml``)."""
     app.connect("config-inited", _on_config_inited, priority=100)  # before html_static_path is validated (800)
     app.connect("builder-inited", _on_builder_inited)
+    app.connect("html-page-context", _on_html_page_context, priority=600)  # after sphinx.ext.mathjax (500)
+    app.connect("build-finished", _on_build_finished)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 

@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import Iterable
 
 from ..errors import InvalidFlagsError, InvalidSizeError
+from ..mm.argcheck import check_int, show
 from ..mm import gfp as _gfp
 from ..mm import kmalloc as _km
 from ..mm.pages import get_order
@@ -37,9 +38,20 @@ def _check_basis(basis: str) -> str:
     return basis
 
 
+def _int_list(values: object, name: str) -> list[int]:
+    if isinstance(values, (str, bytes)) or not hasattr(values, "__iter__"):
+        raise InvalidSizeError(f"{name} must be a list of sizes, got {show(values)}")
+    values = list(values)
+    for v in values:
+        check_int(v, f"an entry of {name}", 0, (1 << 64) - 1, exc=InvalidSizeError)
+    return values
+
+
 def waste_pct(plan: _km.KmallocPlan, basis: str = "allocation") -> float:
     """Waste of one :class:`~kmemlib.mm.kmalloc.KmallocPlan` in percent of the allocation (default) or
     of the request; 0 for ``kmalloc(0)`` and for a failed request (nothing is allocated)."""
+    if not isinstance(plan, _km.KmallocPlan):
+        raise InvalidSizeError(f"plan must be a KmallocPlan (from kmalloc_plan()), got {show(plan)}")
     _check_basis(basis)
     return plan.waste_pct_of_allocation if basis == "allocation" else plan.waste_pct_of_request
 
@@ -93,6 +105,12 @@ def size_classes(type_: int = _km.KMALLOC_NORMAL, *, include_large: bool = True,
     of ``create_kmalloc_caches()``; with ``include_large`` the page orders of ``___kmalloc_large_node``
     follow, from ``KMALLOC_MAX_CACHE_SIZE + 1`` up to ``KMALLOC_MAX_SIZE``.
     """
+    if not isinstance(params, SlubParams):
+        raise InvalidSizeError(f"params must be a SlubParams, got {show(params)}")
+    if not isinstance(include_large, bool):
+        raise InvalidSizeError(f"include_large must be True or False, got {show(include_large)}")
+    if not isinstance(type_, int) or isinstance(type_, bool) or type_ not in _km.KMALLOC_TYPE_PREFIX:
+        raise InvalidFlagsError(f"unknown kmalloc type {show(type_)}")
     out: list[SizeClass] = []
     for idx, lo, hi in _slab_ranges(params.kmalloc_min_size, params.page_shift):
         g = kmalloc_cache_geometry(idx, type_, params)
@@ -110,6 +128,7 @@ def size_classes(type_: int = _km.KMALLOC_NORMAL, *, include_large: bool = True,
 
 def class_thresholds(max_size: int = _km.KMALLOC_MAX_SIZE, *, params: SlubParams = DEFAULT_PARAMS) -> list[int]:
     """Largest request of every class below ``max_size``: one byte more moves to the next class."""
+    check_int(max_size, "max_size", 0, 1 << 64, exc=InvalidSizeError)
     return [c.hi for c in size_classes(params=params) if c.hi < max_size]
 
 
@@ -166,6 +185,11 @@ def kmalloc_type_row(gfp: int, size: int = 100, gfp_name: str | None = None) -> 
 def kmalloc_type_table(size: int = 100,
                        examples: Iterable[tuple[str, int]] = DEFAULT_TYPE_EXAMPLES) -> list[TypeRow]:
     """:func:`kmalloc_type_row` for each (name, gfp) example."""
+    if isinstance(examples, (str, bytes)) or not hasattr(examples, "__iter__"):
+        raise InvalidSizeError(f"examples must be (name, gfp) pairs, got {show(examples)}")
+    examples = list(examples)
+    if not all(isinstance(e, tuple) and len(e) == 2 and isinstance(e[0], str) for e in examples):
+        raise InvalidSizeError(f"examples must be (name, gfp) pairs, got {show(examples)}")
     return [kmalloc_type_row(g, size, name) for name, g in examples]
 
 
@@ -175,6 +199,7 @@ def kmalloc_type_table(size: int = 100,
 
 def sweep(sizes: Iterable[int], gfp: int = _gfp.GFP_KERNEL) -> list[_km.KmallocPlan]:
     """``kmalloc_plan`` for every size (request → cache or order → allocated → waste)."""
+    sizes = _int_list(sizes, "sizes")
     return [_km.kmalloc_plan(s, gfp) for s in sizes]
 
 
@@ -223,6 +248,7 @@ def waste_curve(lo: int = 1, hi: int = _km.KMALLOC_MAX_SIZE, basis: str = "alloc
 def tooth_peaks(max_size: int = _km.KMALLOC_MAX_SIZE) -> list[_km.KmallocPlan]:
     """The plan of ``t + 1`` for every class threshold ``t``: the request that wastes the most
     inside its class (the top of each tooth of the sawtooth)."""
+    check_int(max_size, "max_size", 0, 1 << 64, exc=InvalidSizeError)
     return [_km.kmalloc_plan(t + 1) for t in class_thresholds(max_size)]
 
 
@@ -273,6 +299,8 @@ def roundup_vs_ksize(sizes: Iterable[int], debug_flags: int = DEBUG_FLAGS_FZPU) 
 
     Each request is allocated with :meth:`SlubAllocator.kmalloc`, measured with ``ksize`` and freed.
     """
+    sizes = _int_list(sizes, "sizes")
+    check_int(debug_flags, "debug_flags", 0, exc=InvalidFlagsError)
     plain, debug = _allocator(0), _allocator(debug_flags)
     rows = []
     for n in sizes:
@@ -304,6 +332,10 @@ def slab_occupancy(allocator: SlubAllocator, slab) -> list[SlotView]:
     """Every slot of one :class:`~kmemlib.mm.slub.Slab`: used or free, requested bytes, and the free
     list as SLUB chains it (each free object's free pointer names the next free object; the
     allocator takes objects from the head, so the most recently freed one is reused first)."""
+    from ..mm.slub import Slab  # noqa: PLC0415
+    if not isinstance(allocator, SlubAllocator) or not isinstance(slab, Slab):
+        raise InvalidSizeError(f"slab_occupancy needs a SlubAllocator and one of its slabs, got {show(allocator)}, "
+                               f"{show(slab)}")
     s = slab.cache
     head_first = list(reversed(slab.freelist))
     nxt = {idx: (head_first[k + 1] if k + 1 < len(head_first) else None) for k, idx in enumerate(head_first)}
@@ -319,6 +351,9 @@ def slab_occupancy(allocator: SlubAllocator, slab) -> list[SlotView]:
 
 def freelist_head(slab) -> int | None:
     """Index of the slot the next allocation from this slab takes (``slab->freelist``)."""
+    from ..mm.slub import Slab  # noqa: PLC0415
+    if not isinstance(slab, Slab):
+        raise InvalidSizeError(f"freelist_head needs a Slab, got {show(slab)}")
     return slab.freelist[-1] if slab.freelist else None
 
 

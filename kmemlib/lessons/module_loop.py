@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from ..errors import InvalidSizeError
+from ..mm.argcheck import check_int, show
 from ..mm import gfp as _gfp
 from ..mm import kmalloc as _km
 from ..mm.pages import get_order
@@ -74,8 +75,14 @@ def module_header(step: int = DEFAULT_STEP, start: int = 0, *, kmalloc_max_cache
             _pr(f"{'i':>4} {'request':>10} {'actual':>10} {'wastage':>10} {'waste%':>8}  path")]
 
 
+def _check_rows(rows: object) -> None:
+    if not isinstance(rows, (list, tuple)) or not all(isinstance(r, LoopRow) for r in rows):
+        raise InvalidSizeError(f"rows must be the LoopRow list module_loop() returns, got {show(rows)}")
+
+
 def module_footer(rows: list[LoopRow]) -> str:
     """The line the module prints after its loop."""
+    _check_rows(rows)
     return _pr(f"done after {len(rows)} calls")
 
 
@@ -139,6 +146,7 @@ def module_loop(step: int = DEFAULT_STEP, start: int = 0, limit: int | None = No
 
 def module_output(rows: list[LoopRow], step: int = DEFAULT_STEP, start: int = 0) -> str:
     """The whole ``dmesg`` output of one load of the module (without timestamps)."""
+    _check_rows(rows)
     return "\n".join([*module_header(step, start), *(r.line for r in rows), module_footer(rows)]) + "\n"
 
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import InvalidSizeError
 from ..mm import kmalloc as _km
+from ..mm.argcheck import check_int, show
 from ..mm.kmalloc import KMALLOC_MAX_CACHE_SIZE, kmalloc_plan
 from ..mm.slab_flags import (
     SLAB_ACCOUNT,
@@ -91,8 +93,15 @@ class CacheSummary:
                 ("efficiency %", round(self.efficiency, 1))]
 
 
+def _check_params(params: object) -> None:
+    if not isinstance(params, SlubParams):
+        raise InvalidSizeError(f"params must be a SlubParams, got {show(params)}")
+
+
 def summarize(g: CacheGeometry) -> CacheSummary:
     """:class:`CacheSummary` of a geometry."""
+    if not isinstance(g, CacheGeometry):
+        raise InvalidSizeError(f"summarize needs a CacheGeometry, got {show(g)}")
     where = "outside" if g.layout.freeptr_outside else "inside"
     return CacheSummary(g.name, slab_flag_names(g.flags), g.object_size, g.align, g.size, g.ksize,
                         f"{where} (offset {g.offset})", g.red_left_pad, g.order, g.slab_bytes, g.objects,
@@ -103,6 +112,11 @@ def flag_effects(sizes: tuple[int, ...] = (24, 100, 256, 1032), *,
                  params: SlubParams = DEFAULT_PARAMS) -> list[dict[str, object]]:
     """For each size and each single option (plus "none"): slab_size, ksize, objects, order,
     free pointer placement and whether the cache may be merged (``slab_unmergeable``)."""
+    _check_params(params)
+    if not isinstance(sizes, (tuple, list)):
+        raise InvalidSizeError(f"sizes must be a tuple of object sizes, got {show(sizes)}")
+    for v in sizes:
+        check_int(v, "an entry of sizes", 1, KMALLOC_MAX_CACHE_SIZE, exc=InvalidSizeError)
     rows = []
     for size in sizes:
         for opt in ("none", *OPTIONS):
@@ -154,6 +168,10 @@ def merge_demo(requests: tuple[tuple[str, int, int, bool], ...] = DEFAULT_MERGE_
                params: SlubParams = DEFAULT_PARAMS) -> list[MergeRow]:
     """Create the caches of ``requests`` in a fresh allocator and report which were merged
     (``__kmem_cache_create_args`` → ``find_mergeable``) and the sysfs directory of each name."""
+    _check_params(params)
+    if not isinstance(requests, (tuple, list)) or not all(
+            isinstance(r, (tuple, list)) and len(r) == 4 and isinstance(r[3], bool) for r in requests):
+        raise InvalidSizeError(f"requests must be (name, size, flags, ctor) tuples, got {show(requests)}")
     a = SlubAllocator(params=params)
     rows = []
     for name, size, flags, ctor in requests:
@@ -202,10 +220,14 @@ def struct_tuning(struct_size: int = 1032, trimmed_size: int = 1024, count: int 
     kmalloc rows use the kmalloc cache ``kmalloc_slab()`` picks (``kmalloc_cache_geometry``);
     custom rows use ``kmem_cache_create(name, size, 0, 0, NULL)``. Slabs are assumed full (best case).
     """
+    _check_params(params)
+    for name, v in (("struct_size", struct_size), ("trimmed_size", trimmed_size)):
+        check_int(v, name, 1, KMALLOC_MAX_CACHE_SIZE, exc=InvalidSizeError)
+    check_int(count, "count", 0, 1 << 40, exc=InvalidSizeError)
     rows = []
     for size, tag in ((struct_size, ""), (trimmed_size, " (trimmed)")):
         if size > KMALLOC_MAX_CACHE_SIZE:
-            raise ValueError(f"struct_tuning compares slab caches: {size} > KMALLOC_MAX_CACHE_SIZE")
+            raise InvalidSizeError(f"struct_tuning compares slab caches: {size} > KMALLOC_MAX_CACHE_SIZE")
         idx = _km.kmalloc_slab_index(size)
         rows.append(_tuning_row(f"kmalloc({size}){tag}", size, kmalloc_cache_geometry(idx, params=params), count))
         rows.append(_tuning_row(f"kmem_cache {size} B{tag}", size,

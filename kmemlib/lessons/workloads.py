@@ -20,6 +20,7 @@ import random
 from dataclasses import dataclass, field
 
 from ..errors import InvalidOrderError, InvalidSizeError
+from ..mm.argcheck import check_int, show
 from ..mm import gfp as _gfp
 from ..mm import vmstat as _frag
 from ..mm import watermarks as _wm
@@ -174,8 +175,14 @@ class WorkloadSummary:
         return 100.0 * self.free_pages / self.nr_pages
 
 
+def _check_zone(zone: object) -> None:
+    if not isinstance(zone, Zone):
+        raise InvalidSizeError(f"expected a Zone, got {show(zone)}")
+
+
 def summarize(zone: Zone, order: int) -> WorkloadSummary:
     """Free memory, the LOW-watermark check for order 0 and ``order``, and both indices at ``order``."""
+    _check_zone(zone)
     if not isinstance(order, int) or isinstance(order, bool) or not 0 <= order <= zone.max_page_order:
         raise InvalidOrderError(f"order {order!r} outside 0..{zone.max_page_order}")
     row = zone.nr_free()
@@ -191,6 +198,9 @@ def summarize(zone: Zone, order: int) -> WorkloadSummary:
 
 def format_summary(s: WorkloadSummary, page_size: int = 4096) -> str:
     """:class:`WorkloadSummary` as a few lines of text (the chapter's widget prints this)."""
+    if not isinstance(s, WorkloadSummary):
+        raise InvalidSizeError(f"format_summary needs a WorkloadSummary, got {show(s)}")
+    check_int(page_size, "page_size", 1 << 10, 1 << 20, exc=InvalidSizeError)
     def ok(b: bool) -> str:
         return "succeeds" if b else "FAILS"
     return "\n".join([
@@ -208,6 +218,7 @@ def page_map(zone: Zone) -> list[int]:
     """One value per page of ``zone`` (index 0 = ``zone.start_pfn``): :data:`PAGE_FREE`,
     :data:`PAGE_MOVABLE`, :data:`PAGE_UNMOVABLE` or :data:`PAGE_RECLAIMABLE` (by the migrate type
     the allocation was made with). Pages neither free nor allocated (reserved) count as unmovable."""
+    _check_zone(zone)
     out = [PAGE_UNMOVABLE] * zone.nr_pages
     base = zone.start_pfn
     for pfn, order, _mt in zone.free_blocks():
@@ -224,6 +235,9 @@ def nr_free_from_page_map(pages: list[int], *, start_pfn: int = 0, max_page_orde
     When every free buddy has merged (``__free_one_page`` always merges), the free blocks are the
     maximal naturally aligned power-of-two runs of free pages, capped at ``max_page_order``: walk
     the pages and, at each free page, take the largest aligned block that is entirely free."""
+    if not isinstance(pages, (list, tuple)) or len(pages) > 1 << 28:
+        raise InvalidSizeError(f"pages must be a list of page states (PAGE_FREE, ...), got {show(pages)}")
+    check_int(start_pfn, "start_pfn", 0, 1 << 40, exc=InvalidSizeError)
     if not isinstance(max_page_order, int) or not 0 <= max_page_order <= 20:
         raise InvalidOrderError(f"max_page_order must be in 0..20, got {max_page_order!r}")
     row = [0] * (max_page_order + 1)
@@ -272,6 +286,7 @@ def compaction_sketch(zone: Zone) -> CompactionSketch:
     ``suitable_migration_source/target``, isolation and the LRU, large folios moving as units, the
     ``compaction_suitable``/``compact_finished`` stopping rules and deferral, sync vs async modes.
     The zone itself is not changed; the result is computed on the page map."""
+    _check_zone(zone)
     before = page_map(zone)
     after = list(before)
     moves: list[tuple[int, int]] = []

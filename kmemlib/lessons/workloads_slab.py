@@ -108,6 +108,10 @@ def run_workload(seed: int = 2024, steps: int = 20000, *, sites: Iterable[CallSi
     known = {s.caller for s in sites}
     if dedicated - known:
         raise InvalidSizeError(f"unknown call sites: {sorted(dedicated - known)}")
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise InvalidSizeError(f"seed must be an int, got {seed!r:.60}")
+    if not isinstance(params, SlubParams):
+        raise InvalidSizeError(f"params must be a SlubParams, got {params!r:.60}")
     rng = random.Random(seed)
     a = SlubAllocator(params=params)
     caches = {}
@@ -144,6 +148,13 @@ def run_workload(seed: int = 2024, steps: int = 20000, *, sites: Iterable[CallSi
 
 def trace_table(rows: Iterable[TraceRow], sites: Iterable[CallSite] = DEFAULT_SITES) -> list[dict[str, object]]:
     """Rows for display: caller, what, objects, requested, allocated, waste, waste %, caches."""
+    if isinstance(rows, (str, bytes)) or not hasattr(rows, "__iter__"):
+        raise InvalidSizeError(f"rows must be TraceRow objects (SlubAllocator.alloc_traces()), got {rows!r:.60}")
+    rows = list(rows)
+    sites = list(sites) if hasattr(sites, "__iter__") and not isinstance(sites, (str, bytes)) else None
+    if sites is None or not all(isinstance(s, CallSite) for s in sites) or \
+            not all(isinstance(r, TraceRow) for r in rows):
+        raise InvalidSizeError("trace_table needs TraceRow rows and CallSite sites")
     what = {s.caller: s.what for s in sites}
     out = []
     for r in rows:

@@ -102,8 +102,15 @@ def parse_buddyinfo(text: str, fname: str = "/proc/buddyinfo") -> list[BuddyInfo
     return rows
 
 
+def _list_of(v: object, cls: type, what: str) -> list:
+    if not isinstance(v, (list, tuple)) or not all(isinstance(x, cls) for x in v):
+        raise ParseError(f"{what} must be a list of {cls.__name__} objects, got {v!r:.60}")
+    return list(v)
+
+
 def format_buddyinfo(rows: list[BuddyInfoRow]) -> str:
     """``frag_show_print()`` for every row."""
+    _list_of(rows, BuddyInfoRow, "rows")
     return "".join(f"Node {r.node}, zone {r.zone:>8} " + "".join(f"{c:6d} " for c in r.nr_free) + "\n"
                    for r in rows)
 
@@ -116,7 +123,7 @@ def read_buddyinfo(root: str | os.PathLike = "/") -> list[BuddyInfoRow]:
 
 def buddyinfo_rows(node_or_zones) -> list[BuddyInfoRow]:
     """Rows of a model :class:`Node` (or list of zones): populated zones in zone order."""
-    zones = node_or_zones.zones if isinstance(node_or_zones, Node) else list(node_or_zones)
+    zones = node_or_zones.zones if isinstance(node_or_zones, Node) else _list_of(node_or_zones, Zone, "zones")
     return [BuddyInfoRow(z.node, z.name, z.nr_free()) for z in zones if z.present_pages]
 
 
@@ -282,6 +289,8 @@ def parse_pagetypeinfo(text: str, fname: str = "/proc/pagetypeinfo") -> PageType
 
 def format_pagetypeinfo(info: PageTypeInfo) -> str:
     """``pagetypeinfo_show()`` per node, in the kernel's format."""
+    if not isinstance(info, PageTypeInfo):
+        raise ParseError(f"info must be a PageTypeInfo, got {info!r:.60}")
     out = []
     nodes = sorted({r.node for r in info.free} | {r.node for r in info.blocks})
     for node in nodes:
@@ -314,6 +323,8 @@ def read_pagetypeinfo(root: str | os.PathLike = "/") -> PageTypeInfo:
 
 def pagetypeinfo_of(node: Node) -> PageTypeInfo:
     """The :class:`PageTypeInfo` of a model node (free lists capped at 100000 like the kernel)."""
+    if not isinstance(node, Node):
+        raise ParseError(f"node must be a Node, got {node!r:.60}")
     z0 = node.zones[0]
     free, blocks = [], []
     for z in node.zones:
@@ -512,6 +523,7 @@ def parse_zoneinfo(text: str, fname: str = "/proc/zoneinfo") -> list[ZoneInfo]:
 
 def format_zoneinfo(zones: list[ZoneInfo]) -> str:
     """``zoneinfo_show_print()`` for every zone, in the kernel's format (6.x field set)."""
+    _list_of(zones, ZoneInfo, "zones")
     out = []
     for z in zones:
         out.append(f"Node {z.node}, zone {z.name:>8}")
@@ -726,6 +738,8 @@ def node_from_snapshot(root: str | os.PathLike | None = None, *, node_id: int = 
         raise ParseError(f"log_events must be True or False, got {log_events!r}")
     if root is None:
         root = snapshot_dir()
+    if not isinstance(root, (str, os.PathLike)):
+        raise SourceUnavailableError(f"root must be a path such as '/' or a snapshot folder, got {root!r:.60}")
     zpath, bpath, ppath = (str(Path(root) / rel) for rel in ("proc/zoneinfo", "proc/buddyinfo", "proc/pagetypeinfo"))
     zinfo = [z for z in read_zoneinfo(root) if z.node == node_id]
     buddy = {r.zone: r.nr_free for r in read_buddyinfo(root) if r.node == node_id}

@@ -18,6 +18,7 @@ import os
 from dataclasses import dataclass
 
 from ..mm.pages import PAGE_SHIFT
+from ..errors import ParseError
 from .sysfs import read_sysfs_slab
 
 
@@ -64,17 +65,26 @@ class LiveUsage:
         return self.bytes - self.total_objects * self.slab_size
 
 
+def _check_usage(usage: object) -> None:
+    if not isinstance(usage, (list, tuple)) or not all(isinstance(u, LiveUsage) for u in usage):
+        raise ParseError(f"usage must be the list live_usage() returns, got {usage!r:.60}")
+
+
 def live_usage(root: str | os.PathLike = "/", page_shift: int = PAGE_SHIFT) -> list[LiveUsage]:
     """Memory use of every cache in ``<root>/sys/kernel/slab``, largest loss first (ties by name).
 
     Caches whose ``objects``/``slabs`` files are missing are skipped.
     """
+    if isinstance(page_shift, bool) or not isinstance(page_shift, int) or not 10 <= page_shift <= 20:
+        raise ParseError(f"page_shift must be an int in 10..20, got {page_shift!r:.60}")
     out = []
     for name, c in read_sysfs_slab(root).items():
         if not all(k in c.attrs for k in ("objects", "total_objects", "slabs")):
             continue
         order = c.order
         slabs = c.int("slabs")
+        if order > 20:
+            raise ParseError(f"/sys/kernel/slab/{name}/order: {order} is above MAX_PAGE_ORDER (20 at most)")
         out.append(LiveUsage(name, tuple(c.alias_names), c.object_size, c.slab_size, c.objs_per_slab, order,
                              c.int("objects"), c.int("total_objects"), slabs, slabs << (order + page_shift)))
     out.sort(key=lambda u: (-u.loss, u.name))
@@ -84,6 +94,9 @@ def live_usage(root: str | os.PathLike = "/", page_shift: int = PAGE_SHIFT) -> l
 def usage_report(usage: list[LiveUsage], top: int | None = 15) -> list[dict[str, object]]:
     """Rows like ``slabinfo -L`` (sorted by loss): name, objects, objsize, slab size, space, O/S, O,
     %Eff, loss and its three parts."""
+    _check_usage(usage)
+    if top is not None and (isinstance(top, bool) or not isinstance(top, int) or top < 0):
+        raise ParseError(f"top must be None or a non-negative int, got {top!r:.60}")
     rows = []
     for u in usage[:top] if top is not None else usage:
         rows.append({"cache": u.name, "objects": u.objects, "objsize": u.object_size, "slab_size": u.slab_size,
@@ -112,6 +125,7 @@ class UsageTotals:
 
 def usage_totals(usage: list[LiveUsage]) -> UsageTotals:
     """Totals of :func:`live_usage`."""
+    _check_usage(usage)
     return UsageTotals(len(usage), sum(u.bytes for u in usage), sum(u.used for u in usage),
                        sum(u.loss for u in usage), sum(u.slot_overhead for u in usage),
                        sum(u.free_slots for u in usage), sum(u.tail for u in usage))

@@ -91,6 +91,11 @@ def _read_text(path: Path) -> str:
     return read_text(path)
 
 
+def _check_params(params: object, name: str) -> None:
+    if not isinstance(params, SlubParams):
+        raise ParseError(f"{name} must be a SlubParams, got {params!r:.60}")
+
+
 def _root(root: object) -> Path:
     if not isinstance(root, (str, os.PathLike)):
         raise SourceUnavailableError(f"root must be a path such as '/' or a snapshot folder, got {root!r}")
@@ -384,6 +389,10 @@ def params_for_root(root: str | os.PathLike = "/", base: SlubParams = DEFAULT_PA
     """``base`` with ``nr_cpus`` read from ``<root>/sys/devices/system/cpu/present``, for the kernel
     release ``kernel_version`` (default: read from ``<root>/proc/version``, see
     :func:`kmemlib.mm.slub.params_for_kernel`)."""
+    root = _root(root)
+    _check_params(base, "base")
+    if kernel_version is not None and not isinstance(kernel_version, str):
+        raise ParseError(f"kernel_version must be a release string such as '6.12.0', got {kernel_version!r:.60}")
     version = kernel_version or kernel_version_of(root)
     return params_for_kernel(version, base, nr_cpus=read_present_cpus(root))
 
@@ -399,6 +408,9 @@ def model_cache(c: SysfsCache, params: SlubParams = DEFAULT_PARAMS,
     sysfs object_size, align (``calculate_alignment`` is idempotent), the flag files, ctor
     presence and whether the cache is known to use ``freeptr_offset``.
     """
+    if not isinstance(c, SysfsCache):
+        raise ParseError(f"model_cache needs a SysfsCache from read_sysfs_slab(), got {c!r:.60}")
+    _check_params(params, "params")
     kt = c.kmalloc_index_type()
     if kt is not None:
         debug = c.flags & SLAB_DEBUG_FLAGS
@@ -497,6 +509,13 @@ def compare_live(root: str | os.PathLike = "/", params: SlubParams | None = None
     ``<root>/proc/version``, else 6.18) picks the version-dependent rules: ``calculate_order``,
     kmalloc alignment and :func:`freeptr_offset_caches_for`.
     """
+    root = _root(root)
+    if params is not None:
+        _check_params(params, "params")
+    if not isinstance(check_slabinfo, bool):
+        raise ParseError(f"check_slabinfo must be True or False, got {check_slabinfo!r:.60}")
+    if kernel_version is not None and not isinstance(kernel_version, str):
+        raise ParseError(f"kernel_version must be a release string such as '6.12.0', got {kernel_version!r:.60}")
     if params is None:
         params = params_for_root(root, kernel_version=kernel_version)
     elif kernel_version is not None:
@@ -548,7 +567,7 @@ def save_slab_snapshot(dest_root: str | os.PathLike, src_root: str | os.PathLike
 
     Only reads from ``src_root``. Returns counts of caches and aliases written.
     """
-    src, dest = Path(src_root), Path(dest_root)
+    src, dest = _root(src_root), _root(dest_root)
     caches = read_sysfs_slab(src)
     slabinfo = _read_text(src / SLABINFO)
     parse_slabinfo(slabinfo)
