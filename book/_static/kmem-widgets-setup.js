@@ -16,9 +16,4 @@
   var dir = base.replace(/\/$/, "");
   window.require = { paths: { "@jupyter-widgets/html-manager/dist": dir, "@jupyter-widgets": dir } };
   window.__jupyter_widgets_assets_path__ = base;
-  // The theme's FontAwesome (deferred _static/scripts/fontawesome.js, so it reads this first) replaces every
-  // <i class="fa ..."> with an <svg>. ipywidgets' Play button later sets the className of its <i> (play/pause):
-  // with the <i> gone that throws, and the button and the step slider it drives stop. "nest" keeps the <i> and
-  // puts the <svg> inside it (and redraws it when the class changes).
-  window.FontAwesomeConfig = Object.assign({}, window.FontAwesomeConfig, { autoReplaceSvg: "nest" });
 })();

@@ -18,6 +18,26 @@ define("kmem-widgets", ["@jupyter-widgets/base"], function (base) {
     return a === b || (typeof a === "number" && typeof b === "number" && Math.abs(a - b) < 1e-9);
   }
 
+  // Stored outputs name their pieces (tokens) by ids written with these digits, id_width digits per id
+  // (kmemlib.lessons.widgets.base.ID_DIGITS: printable ASCII from "#" to "~" without "\\", "<" and ">").
+  var DIGITS = "";
+  for (var c = 0x23; c < 0x7f; c++) {
+    var ch = String.fromCharCode(c);
+    if (ch !== "\\" && ch !== "<" && ch !== ">") { DIGITS += ch; }
+  }
+  var DIGIT = {};
+  for (var d = 0; d < DIGITS.length; d++) { DIGIT[DIGITS.charAt(d)] = d; }
+
+  function decode(code, width, tokens) {
+    var html = "";
+    for (var i = 0; i < code.length; i += width) {
+      var id = 0;
+      for (var k = 0; k < width; k++) { id = id * DIGITS.length + DIGIT[code.charAt(i + k)]; }
+      html += tokens[id];
+    }
+    return html;
+  }
+
   function escapeHtml(s) {
     return String(s).replace(/[&<>"']/g, function (c) {
       return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
@@ -29,7 +49,7 @@ define("kmem-widgets", ["@jupyter-widgets/base"], function (base) {
       return Object.assign(super.defaults(), {
         _model_name: "PickModel", _model_module: "kmem-widgets", _model_module_version: "1.0.0",
         controls: [], names: [], attrs: [], domains: [], snap: [], targets: [], note: null, tokens: [],
-        parts: [], render: [], follow: [], bounds: [], extra: [], live_hint: "",
+        parts: [], render: [], follow: [], bounds: [], extra: [], id_width: 1,
       });
     }
 
@@ -100,14 +120,13 @@ define("kmem-widgets", ["@jupyter-widgets/base"], function (base) {
       for (var i = 0; i < this.get("controls").length; i++) { pos.push(this.position(i)); }
       var notes = Object.keys(this._notes).map(function (k) { return this._notes[k]; }, this);
       var tokens = this.get("tokens");
+      var width = this.get("id_width");
       var domains = this.get("domains");
       var targets = this.get("targets");
       this.get("parts").forEach(function (part, p) {
         var k = 0;
         part.args.forEach(function (a) { k = k * domains[a].length + pos[a]; });
-        var ids = part.outputs[part.table[k]];
-        var html = "";
-        for (var t = 0; t < ids.length; t++) { html += tokens[ids[t]]; }
+        var html = decode(part.outputs[part.table[k]], width, tokens);
         if (targets[p].get("value") !== html) { targets[p].set("value", html); }
       });
       var note = this.get("note");

@@ -28,7 +28,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import ipywidgets as widgets
-from traitlets import Instance, List, Unicode
+from traitlets import Instance, Int, List, Unicode
 
 from ...errors import KmemError
 
@@ -131,7 +131,8 @@ class Pick(widgets.Widget):
     """The static page's link from controls to stored outputs (JavaScript: ``book/_static/kmem-widgets.js``).
 
     ``parts[i]`` = ``{"args": [control indices], "table": [output id for each combination, first argument most
-    significant], "outputs": [[token ids]]}``; an output's HTML is its tokens joined. ``render`` names each part's
+    significant], "outputs": [ids]}``; an output's HTML is its pieces (``tokens``) joined, its ids a string of
+    ``id_width`` digits of :data:`ID_DIGITS` per piece. ``render`` names each part's
     function (``module:qualname``) and ``fixed`` its fixed arguments, so that the browser test can call it."""
 
     _model_name = Unicode("PickModel").tag(sync=True)
@@ -150,11 +151,48 @@ class Pick(widgets.Widget):
     follow = List().tag(sync=True)
     bounds = List().tag(sync=True)
     extra = List(Instance(widgets.Widget)).tag(sync=True, **widgets.widget_serialization)
-    live_hint = Unicode().tag(sync=True)
+    id_width = Int(1).tag(sync=True)
+
+    def output_html(self, part: int, combination: int) -> str:
+        """The stored HTML of ``parts[part]`` for the ``combination``-th tuple of its controls' values (first
+        argument most significant), decoded as the page's JavaScript does."""
+        p = self.parts[part]
+        code = p["outputs"][p["table"][combination]]
+        w, base = self.id_width, len(ID_DIGITS)
+        ids = []
+        for k in range(0, len(code), w):
+            n = 0
+            for ch in code[k:k + w]:
+                n = n * base + ID_DIGITS.index(ch)
+            ids.append(n)
+        return "".join(self.tokens[i] for i in ids)
 
 
 _TOKEN = re.compile(r"(?=<(?:tr|rect|text|line|li|p|pre|div|table|/table|svg|/svg|ul|/ul|path|g|/g|use)\b)")
 """Outputs are stored as lists of shared pieces, cut before these elements (rows, shapes, paragraphs)."""
+
+
+ID_DIGITS = "".join(chr(c) for c in range(0x23, 0x7F) if chr(c) not in "\\<>")
+"""Digits of a stored output's piece ids (printable, nothing JSON or a <script> would need to escape)."""
+
+
+def _id_width(n_tokens: int) -> int:
+    width = 1
+    while len(ID_DIGITS) ** width < n_tokens:
+        width += 1
+    return width
+
+
+def _encode(ids: list[int], width: int) -> str:
+    base = len(ID_DIGITS)
+    out = []
+    for i in ids:
+        digits = []
+        for _ in range(width):
+            i, d = divmod(i, base)
+            digits.append(ID_DIGITS[d])
+        out.append("".join(reversed(digits)))
+    return "".join(out)
 
 
 def _tokenise(html_text: str, index: dict[str, int], tokens: list[str]) -> list[int]:
@@ -296,6 +334,9 @@ def explorer(controls: Mapping[str, widgets.Widget], parts: Sequence[Part], *,
                 outputs.append(_tokenise(h, index, tokens))
             table.append(seen[h])
         pick_parts.append({"args": arg_idx, "table": table, "outputs": outputs})
+    width = _id_width(len(tokens))
+    for pp in pick_parts:
+        pp["outputs"] = [_encode(ids, width) for ids in pp["outputs"]]
         render.append({"function": _qualname(p.render), "args": list(p.args),
                        "fixed": {k: _jsonable(v) for k, v in p.fixed.items()}})
     extra_models: list[widgets.Widget] = []
@@ -309,8 +350,7 @@ def explorer(controls: Mapping[str, widgets.Widget], parts: Sequence[Part], *,
                 domains=[[_jsonable(v) for v in d] for d in domains], snap=snaps, targets=targets, note=note,
                 tokens=tokens, parts=pick_parts, render=render,
                 follow=[[names.index(f.source), names.index(f.target)] for f in follow],
-                bounds=bound_state, extra=extra_models,
-                live_hint=LIVE_HINT)
+                bounds=bound_state, extra=extra_models, id_width=width)
     box._kmem_pick = pick  # keep it referenced (its state is embedded with every other model's)
     box.add_class(f"kmem-pick-{pick.model_id}")  # lets the browser test find the widget of each Pick
     for n in names:

@@ -177,7 +177,7 @@ def loop_table_html(rows: list[LoopRow]) -> str:
             + "</table>")
 
 
-STEP_KIB_CHOICES: tuple[int, ...] = tuple(range(64, 1025, 64))
+STEP_KIB_CHOICES: tuple[int, ...] = (64, 128, 192, 256, 384, 512, 768, 1024)
 """Steps (KiB) on the module-loop slider."""
 
 

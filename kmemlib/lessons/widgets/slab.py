@@ -25,10 +25,9 @@ FLAG_LABELS: dict[str, str] = {
 
 def summary_html(s: CacheSummary) -> str:
     """A two-column HTML table of a :class:`~kmemlib.lessons.slab_design.CacheSummary`."""
-    rows = "".join(f"<tr><td style='text-align:left;padding-right:1em'>{html.escape(k)}</td>"
-                   f"<td style='text-align:right'><code>{html.escape(str(v))}</code></td></tr>"
+    rows = "".join(f"<tr><td>{html.escape(k)}</td><td><code>{html.escape(str(v))}</code></td></tr>"
                    for k, v in s.as_rows())
-    return f"<table>{rows}</table>"
+    return f"<table class='kmem-summary'>{rows}</table>"
 
 
 def table_html(rows: list[dict[str, object]], *, caption: str | None = None) -> str:
@@ -36,7 +35,7 @@ def table_html(rows: list[dict[str, object]], *, caption: str | None = None) -> 
     return dict_table(rows, caption=caption)
 
 
-SIZE_CHOICES: tuple[int, ...] = (8, 24, 64, 100, 128, 256, 1000, 1032, 4096)
+SIZE_CHOICES: tuple[int, ...] = (8, 24, 64, 100, 256, 1032, 4096)
 """Object sizes the static page stores (a typed size snaps to the nearest); live, any size 1..8192."""
 MAX_OBJECT_SIZE = 8192
 
@@ -62,11 +61,11 @@ def cache_layout_svg(g: CacheGeometry, width: int = 640) -> str:
         color = REGION_COLORS.get(r.kind, "#999999")
         if r.overlaps_object:
             parts.append(f"<rect x='{x:.1f}' y='52' width='{w:.1f}' height='8' fill='{color}' stroke='black' "
-                         f"stroke-width='0.8'><title>free pointer, offset {g.offset}, inside the object</title></rect>")
+                         "stroke-width='0.8'/>")
             continue
         offsets.add(r.start)
         parts.append(f"<rect x='{x:.1f}' y='22' width='{w:.1f}' height='38' fill='{color}' stroke='black' "
-                     f"stroke-width='0.8'><title>{html.escape(r.kind)}: {r.length} B at offset {r.start}</title></rect>")
+                     "stroke-width='0.8'/>")
         if w >= 8 * (len(r.kind) + 1):
             ink = "white" if r.kind in ("object", "left redzone") else "black"
             parts.append(_svg_text(x + w / 2, 34, r.kind, fill=ink, size=13))
@@ -77,7 +76,7 @@ def cache_layout_svg(g: CacheGeometry, width: int = 640) -> str:
         if x - last >= 34 or off == g.size:
             if off == g.size and x - last < 34:
                 continue
-            parts.append(_svg_text(x, 76, str(off), size=13))
+            parts.append(_svg_text(x, 76, str(off), size=13, anchor="end" if off == g.size else "middle"))
             last = x
     kinds: list[str] = []
     for r in g.regions():
@@ -100,16 +99,20 @@ def cache_layout_svg(g: CacheGeometry, width: int = 640) -> str:
     parts.append(_svg_text(left, y, f"one order-{g.order} slab: {total} B = {total // g.page_size} page(s), "
                                     f"{g.objects} slots, leftover {g.slab_waste} B", anchor="start"))
     used = g.objects * g.size
-    if g.objects <= 128:
-        for i in range(g.objects):
-            parts.append(f"<rect x='{left + i * g.size * sx2:.1f}' y='{y + 8}' width='{g.size * sx2:.1f}' "
-                         f"height='30' fill='{SLOT_COLORS[i % 2]}'/>")
+    slot_w = g.size * sx2
+    if g.objects <= 128:  # slots in alternating colours: one pattern, one rectangle
+        pid = f"kmem-slots-{g.size}-{g.order}"
+        parts.append(f"<defs><pattern id='{pid}' patternUnits='userSpaceOnUse' x='{left}' y='0' "
+                     f"width='{2 * slot_w:.3f}' height='1000'><rect width='{slot_w:.3f}' height='1000' "
+                     f"fill='{SLOT_COLORS[0]}'/><rect x='{slot_w:.3f}' width='{slot_w:.3f}' height='1000' "
+                     f"fill='{SLOT_COLORS[1]}'/></pattern></defs>")
+        fill = f"url(#{pid})"
     else:
-        parts.append(f"<rect x='{left}' y='{y + 8}' width='{used * sx2:.1f}' height='30' fill='{SLOT_COLORS[0]}'/>")
+        fill = SLOT_COLORS[0]
+    parts.append(f"<rect x='{left}' y='{y + 8}' width='{used * sx2:.1f}' height='30' fill='{fill}'/>")
     if g.slab_waste:
         parts.append(f"<rect x='{left + used * sx2:.1f}' y='{y + 8}' width='{g.slab_waste * sx2:.1f}' height='30' "
-                     f"fill='{LEFTOVER_COLOR}' stroke='black' stroke-width='0.6'><title>leftover "
-                     f"{g.slab_waste} B</title></rect>")
+                     f"fill='{LEFTOVER_COLOR}' stroke='black' stroke-width='0.6'/>")
     for pg in range(1, total // g.page_size):
         x = left + pg * g.page_size * sx2
         parts.append(f"<line x1='{x:.1f}' y1='{y + 4}' x2='{x:.1f}' y2='{y + 42}' stroke='currentColor' "
