@@ -145,3 +145,84 @@ def test_index_redirects_to_the_first_page(browser, site):
     finally:
         browser.close_tab(session)
     assert path.endswith(f"/{TOC[0]}.html"), path
+
+
+# ---------------------------------------------------------------- reading the page (issue 12: layout, plumbing)
+# Each page at a desktop width, a phone width and in the theme's dark mode: nothing wider than the window (wide
+# content must scroll inside its own box), no table cut off by a box that hides its overflow, no code cell that
+# shows build plumbing (glue(...), assert, nbval), and every figure on an opaque background.
+
+LAYOUT_JS = r"""
+(async () => {
+  const vw = document.documentElement.clientWidth;
+  const scrolls = el => { for (let a = el.parentElement; a; a = a.parentElement) {
+      const o = getComputedStyle(a).overflowX; if (o === 'auto' || o === 'scroll') return true; } return false; };
+  const visible = el => { const r = el.getBoundingClientRect(); const cs = getComputedStyle(el);
+      return r.width > 0 && r.height > 0 && cs.visibility !== 'hidden' && cs.display !== 'none'; };
+  const wide = [];
+  for (const el of document.querySelectorAll('body *')) {
+    if (!visible(el)) continue;
+    const r = el.getBoundingClientRect();
+    if ((r.right > vw + 1 || r.left < -1) && !scrolls(el) && !el.closest('.bd-sidebar-primary, .bd-sidebar-secondary, .visually-hidden, .sr-only, .jupyter-widgets'))
+      wide.push(`${el.tagName.toLowerCase()}.${[...el.classList].join('.')} [${Math.round(r.left)}, ${Math.round(r.right)}]`);
+  }
+  const clipped = [];
+  for (const t of document.querySelectorAll('main table')) {
+    for (let a = t.parentElement; a && a !== document.body; a = a.parentElement) {
+      const o = getComputedStyle(a).overflowX;
+      if (o === 'hidden' || o === 'clip') { if (a.scrollWidth > a.clientWidth + 1) clipped.push((t.textContent || '').slice(0, 60)); break; }
+      if (o === 'auto' || o === 'scroll') break;
+    }
+  }
+  const plumbing = [];
+  for (const cell of document.querySelectorAll('main .cell .cell_input')) {
+    const text = cell.textContent || '';
+    if (/\bglue\(|\bassert\b|nbval/.test(text)) plumbing.push(text.trim().slice(0, 80));
+  }
+  const transparent = [];
+  for (const img of document.querySelectorAll('main .cell_output img, main figure img')) {
+    if (!img.complete || !img.naturalWidth || !/png|^data:image\/png/.test(img.src)) continue;
+    const c = document.createElement('canvas'); c.width = img.naturalWidth; c.height = img.naturalHeight;
+    const ctx = c.getContext('2d'); ctx.drawImage(img, 0, 0);
+    try { const a = ctx.getImageData(1, 1, 1, 1).data[3]; if (a < 255) transparent.push(img.src.slice(-40)); }
+    catch (e) { /* a tainted canvas (file://): cannot read pixels */ }
+  }
+  return {vw, wide: wide.slice(0, 12), clipped, plumbing, transparent};
+})()
+"""
+
+VIEWS = {"desktop": (1280, "light"), "phone": (390, "light"), "dark": (1280, "dark")}
+
+
+@pytest.mark.parametrize("view", sorted(VIEWS))
+@pytest.mark.parametrize("docname", TOC)
+def test_page_reads_right_at_every_width_and_theme(browser, site, docname, view):
+    width, theme = VIEWS[view]
+    session = browser.open_tab(width=width)
+    try:
+        browser.load(session, f"{site}{docname}.html")
+        if theme == "dark":
+            browser.evaluate(session, "document.documentElement.dataset.theme = 'dark'; "
+                                      "localStorage.setItem('theme', 'dark'); true")
+        browser.pump(1.5)
+        got = browser.evaluate(session, LAYOUT_JS, await_promise=True)
+    finally:
+        browser.close_tab(session)
+    where = f"{docname} at {width} px, {theme}"
+    assert not got["wide"], f"{where}: elements wider than the {got['vw']} px window: {got['wide']}"
+    assert not got["clipped"], f"{where}: tables cut off by their box: {got['clipped']}"
+    assert not got["transparent"], f"{where}: figures on a transparent background: {got['transparent']}"
+
+
+@pytest.mark.parametrize("docname", TOC)
+def test_no_build_plumbing_shown(browser, site, docname):
+    """Readers see code that teaches: no code cell on the page (folded ones included) shows glue(), assert or
+    nbval checks (they run in removed cells and in the tests)."""
+    session = browser.open_tab(width=1280)
+    try:
+        browser.load(session, f"{site}{docname}.html")
+        browser.pump(0.5)
+        got = browser.evaluate(session, LAYOUT_JS, await_promise=True)
+    finally:
+        browser.close_tab(session)
+    assert not got["plumbing"], f"{docname}: code cells show build plumbing: {got['plumbing']}"

@@ -184,7 +184,7 @@ def test_html_table_escape_caption_align():
     t = pp.html_table(["a", "b<"], [[1, "x&y"]], caption="c<d")
     assert "b&lt;" in t and "x&amp;y" in t and "<caption>c&lt;d</caption>" in t
     raw = pp.html_table(["mask"], [["<code>GFP_KERNEL</code>"]], escape=False)
-    assert "<td style=\"text-align:right\"><code>GFP_KERNEL</code></td>" in raw
+    assert "<td style=\"text-align:right;white-space:nowrap\"><code>GFP_KERNEL</code></td>" in raw
     with pytest.raises(InvalidSizeError):
         pp.html_table(["a", "b"], [[1]])
     with pytest.raises(InvalidSizeError):

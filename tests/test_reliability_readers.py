@@ -267,3 +267,35 @@ def test_shipped_snapshots_still_parse():
         assert sysfs.compare_live(root).total > 0
     with pytest.raises(SourceUnavailableError, match="known"):
         snapshot_dir("../../etc")
+
+
+# ---------------------------------------------------------------------- hypothesis: any text, any damage
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+PARSERS = sorted(PROC.items()) + [("present", sysfs.parse_cpulist)]
+
+
+@settings(max_examples=200, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(st.sampled_from(PARSERS), st.one_of(st.text(max_size=200), st.binary(max_size=50), st.none(),
+                                           st.integers(), st.lists(st.text(max_size=3), max_size=3)))
+def test_parsers_take_any_value(parser, value):
+    name, parse = parser
+    try:
+        parse(value, name)
+    except KmemError:
+        pass
+
+
+@settings(max_examples=150, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+@given(st.sampled_from(sorted(PROC)), st.lists(st.tuples(st.integers(0, 10 ** 6), st.text(max_size=3)),
+                                               min_size=1, max_size=4))
+def test_parsers_survive_spliced_text(name, edits):
+    text = TEXT[name]
+    for pos, ins in edits:
+        i = pos % (len(text) + 1)
+        text = text[:i] + ins + text[i + len(ins) % 3:]
+    try:
+        PROC[name](text, f"/proc/{name}")
+    except KmemError:
+        pass

@@ -105,3 +105,40 @@ def test_cli_snapshot_commands(tmp_path, capsys):
     assert (tmp_path / "s" / "proc" / "buddyinfo").is_file()
     assert cli_main(["snapshot", "save", str(tmp_path / "s"), "--from", str(snapshot_dir())]) == 1
     assert "not empty" in capsys.readouterr().err
+
+
+def test_describe_source_names_the_snapshot_or_the_live_kernel(monkeypatch):
+    from kmemlib.readers.snapshots import DEFAULT_SNAPSHOT, describe_source
+
+    text = describe_source(snapshot_dir(), False)
+    assert DEFAULT_SNAPSHOT in text and "Linux 6.18, x86-64" in text
+    assert "running kernel" in describe_source("/", True)
+    monkeypatch.setenv(SNAPSHOT_ENV, "1")
+    root, live = live_or_snapshot("proc/buddyinfo")
+    assert not live and describe_source(root, live) == text
+
+
+def test_the_book_build_reads_the_snapshot(monkeypatch):
+    """tools/snapshot_mode.py (a Sphinx extension in _config.yml) sets the snapshot mode before any notebook runs,
+    unless the environment already says otherwise."""
+    import sys
+    from pathlib import Path
+
+    import yaml
+
+    root = Path(__file__).resolve().parent.parent
+    config = yaml.safe_load((root / "_config.yml").read_text())
+    assert "snapshot_mode" in config["sphinx"]["config"]["extensions"]
+    sys.path.insert(0, str(root / "tools"))
+    try:
+        import snapshot_mode
+    finally:
+        sys.path.remove(str(root / "tools"))
+    monkeypatch.delenv(SNAPSHOT_ENV, raising=False)
+    snapshot_mode.setup(None)
+    from kmemlib.readers.snapshots import snapshot_mode as on
+
+    assert on()
+    monkeypatch.setenv(SNAPSHOT_ENV, "0")
+    snapshot_mode.setup(None)
+    assert not on()

@@ -20,6 +20,7 @@ JupyterLab shows its numbers before anything is run.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 from pathlib import Path
@@ -95,6 +96,8 @@ def main(argv: list[str] | None = None) -> int:
     paths = args.notebooks or sorted(
         p for p in (ROOT / "book").rglob("*.ipynb") if ".ipynb_checkpoints" not in p.parts
     )
+    # stored outputs show what the static site shows: the one shipped kernel snapshot (tools/snapshot_mode.py)
+    os.environ.setdefault("KMEMLIB_USE_SNAPSHOT", "1")
     for path in paths:
         print(f"executing {path}", flush=True)
         execute_in_place(path.resolve())

@@ -161,7 +161,7 @@ def trace_table(rows: Iterable[TraceRow], sites: Iterable[CallSite] = DEFAULT_SI
         out.append({"call site": r.caller, "allocates": what.get(r.caller, ""), "objects": r.count,
                     "requested": r.requested, "allocated": r.allocated, "waste": r.waste,
                     "waste %": round(100.0 * r.waste / r.allocated, 1) if r.allocated else 0.0,
-                    "cache": ", ".join(r.caches) if len(r.caches) <= 2 else f"{len(r.caches)} kmalloc caches"})
+                    "cache": ", ".join(r.caches) if len(r.caches) <= 2 else f"{len(r.caches)} caches"})
     return out
 
 

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import re
 
+from ..errors import ParseError
 from ..mm.pages import PAGE_SHIFT
+from .text import check_str
 
 _LINE = re.compile(r"^\[\s*(\d+\.\d+)\]\s?(.*)$")
 _FREEING = re.compile(r"^Freeing (.+?) memory: (\d+)K$")
@@ -19,6 +21,7 @@ EARLY_FREES = ("SMP alternatives",)
 
 def parse_dmesg(text: str) -> list[tuple[float | None, str]]:
     """``(seconds since boot or None, message)`` for every line."""
+    check_str(text, "dmesg")
     out = []
     for line in text.splitlines():
         m = _LINE.match(line)
@@ -37,6 +40,8 @@ def late_freed_pages(text: str, page_shift: int = PAGE_SHIFT) -> int:
     (rootfs_initcall), unused decrypted memory, ``__init`` sections and unused kernel-image gaps
     (``free_initmem()``, after every initcall). Every "Freeing ... memory" line but the
     :data:`EARLY_FREES`."""
+    if isinstance(page_shift, bool) or not isinstance(page_shift, int) or not 10 <= page_shift <= 20:
+        raise ParseError(f"page_shift must be an int in 10..20, got {page_shift!r:.60}")
     kib = sum(k for what, k in freed_memory(text) if what not in EARLY_FREES)
     return kib >> (page_shift - 10)
 

@@ -47,11 +47,33 @@ def live_or_snapshot(probe: str = "proc/buddyinfo", name: str = DEFAULT_SNAPSHOT
                      live_root: str | os.PathLike = "/") -> tuple[Path, bool]:
     """``(root, is_live)``: ``live_root`` when this machine lets us read ``<live_root>/<probe>``,
     else the shipped snapshot (also when :data:`SNAPSHOT_ENV` is set to ``1``)."""
-    if os.environ.get(SNAPSHOT_ENV, "") not in ("", "0"):
+    if snapshot_mode():
         return snapshot_dir(name), False
     if _readable(Path(live_root) / probe):
         return Path(live_root), True
     return snapshot_dir(name), False
+
+
+def snapshot_mode() -> bool:
+    """True when :data:`SNAPSHOT_ENV` asks for the shipped snapshot (the book's HTML build sets it, so every page
+    of the static site shows the same machine)."""
+    return os.environ.get(SNAPSHOT_ENV, "") not in ("", "0")
+
+
+def describe_source(root: str | os.PathLike, is_live: bool) -> str:
+    """Where a chapter's kernel data came from, as words for the page: ``"this machine's running kernel (/proc,
+    /sys)"`` or ``"the snapshot linux-6.18-x86_64 shipped with kmemlib (Linux 6.18, x86-64)"``.
+
+    ``(root, is_live)`` is what :func:`live_or_snapshot` returned."""
+    if is_live:
+        where = str(root).rstrip("/") or ""
+        return f"this machine's running kernel ({where}/proc, {where}/sys)"
+    name = Path(root).name
+    parts = name.split("-")
+    if len(parts) >= 3 and parts[0] == "linux":
+        detail = f"Linux {parts[1]}, {parts[2].replace('_', '-')}" + (f", {' '.join(parts[3:])}" if parts[3:] else "")
+        return f"the snapshot {name} shipped with kmemlib ({detail})"
+    return f"the snapshot {name} shipped with kmemlib"
 
 
 PROC_FILES = ("proc/buddyinfo", "proc/pagetypeinfo", "proc/zoneinfo",

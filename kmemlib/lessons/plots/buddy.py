@@ -324,7 +324,7 @@ def _draw_bar(ax, frame: Frame, *, highlight: bool = True) -> None:
         step = max(1, n // 16)
         step = 1 << (step.bit_length() - 1)
         ax.set_xticks(range(s, s + n + 1, step))
-        ax.tick_params(axis="x", labelsize=8)
+        ax.tick_params(axis="x", labelsize=9)
         ax._kmem_geometry = (s, n)
 
 
@@ -356,9 +356,9 @@ def draw_frame(frame: Frame, ax_bar, ax_lists, *, show_caption: bool = True) -> 
             ax_lists.text(j * 1.25 + 0.5, y, str(p), ha="center", va="center", fontsize=10,
                           color="white" if o > mo / 2 else "black")
             if j:
-                ax_lists.text(j * 1.25 - 0.125, y, "→", ha="center", va="center", fontsize=7)
+                ax_lists.text(j * 1.25 - 0.125, y, "→", ha="center", va="center", fontsize=9)
         if len(frame.free_lists[o]) > 10:
-            ax_lists.text(10 * 1.25, y, f"... +{len(frame.free_lists[o]) - 10}", va="center", fontsize=7)
+            ax_lists.text(10 * 1.25, y, f"... +{len(frame.free_lists[o]) - 10}", va="center", fontsize=9)
     ax_lists.set_xlim(-4.6, 13)
     ax_lists.set_ylim(-1.3, mo + 0.6)
     ax_lists.axis("off")
@@ -405,7 +405,7 @@ def frames_figure(frames: list[Frame], indices: list[int], titles: list[str] | N
     return fig
 
 
-def buddy_animation(frames: list[Frame], *, interval: int = 1200, dpi: int = 80) -> FuncAnimation:
+def buddy_animation(frames: list[Frame], *, interval: int = 1200, dpi: int = 100) -> FuncAnimation:
     """A ``FuncAnimation`` with one frame per :class:`Frame`; render with ``.to_jshtml()``.
 
     ``dpi`` sets the resolution of the embedded PNG frames (it bounds the page size and build time)."""

@@ -59,11 +59,11 @@ def free_by_order_figure(rows: Mapping[str, Sequence[int]], *, page_shift: int =
         vals = [b / scale for b in free_bytes_by_order(row, page_shift)]
         total = sum(vals)
         ax.bar(x - 0.4 + width * (i + 0.5), vals, width, label=f"{label} ({total:.4g} {unit} free)")
-    ax.set_xticks(x, [f"{o}\n{(1 << (o + page_shift)) // 1024} KiB" for o in range(nr_orders)], fontsize=8)
+    ax.set_xticks(x, [f"{o}\n{(1 << (o + page_shift)) // 1024} KiB" for o in range(nr_orders)], fontsize=9)
     ax.set_xlabel("order (block size)")
     ax.set_ylabel(f"free memory in blocks of that order ({unit})")
     ax.set_title(title)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     return fig
 
 
@@ -104,7 +104,7 @@ def index_figure(rows: Mapping[str, Sequence[int]], *,
         ax.set_xlabel("request order")
         ax.set_xticks(range(nr_orders))
         ax.grid(alpha=0.3)
-    ax_u.legend(fontsize=8)
+    ax_u.legend(fontsize=9)
     fig.suptitle(title)
     return fig
 
@@ -140,7 +140,7 @@ def page_map_figure(maps: Mapping[str, Sequence[int]], *, pages_per_row: int = 1
     present = {int(v) for pages in maps.values() for v in set(pages)}
     fig.legend(handles=[Patch(facecolor=c, edgecolor="grey", label=l)
                         for i, (c, l) in enumerate(zip(_MAP_COLOURS, _MAP_NAMES)) if i in present],
-               loc="outside lower center", ncol=4, fontsize=8, frameon=False)
+               loc="outside lower center", ncol=4, fontsize=9, frameon=False)
     fig.suptitle(title + (f" (lines: pageblocks of {pageblock_nr_pages} pages)"
                           if pageblock_nr_pages % pages_per_row == 0 else ""), fontsize=10)
     return fig

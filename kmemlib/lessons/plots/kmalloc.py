@@ -91,7 +91,7 @@ def plot_small_zoom(lo: int = 1, hi: int = 256, basis: str = "allocation", *, co
         if lo <= c.hi <= hi:
             ax.axvline(c.hi + 0.5, color="grey", lw=0.7, ls=":")
             ax.text(c.hi + 0.5, 1.01, c.name, rotation=90, ha="center", va="bottom",
-                    fontsize=8.5, transform=ax.get_xaxis_transform())
+                    fontsize=9, transform=ax.get_xaxis_transform())
     if coarse_step:
         coarse = [s for s in range(coarse_step, hi + 1, coarse_step) if s >= lo]
         if coarse:
@@ -102,7 +102,7 @@ def plot_small_zoom(lo: int = 1, hi: int = 256, basis: str = "allocation", *, co
     ax.set_ylim(0, 100 if basis == "allocation" else max(pct) * 1.1)
     ax.set_xlabel("request size (bytes)")
     ax.set_ylabel(_ylabel(basis))
-    ax.set_title(f"Zoom: every request from {lo} to {hi} bytes; the dotted lines end each cache's range", pad=62)
+    ax.set_title(f"Zoom: every request from {lo} to {hi} bytes; the dotted lines end each cache's range", pad=72)
     ax.legend(loc="upper right", fontsize=9, framealpha=0.95)
     ax.grid(axis="y", alpha=0.4)
     return fig
@@ -125,18 +125,20 @@ def plot_module_loop(rows: Sequence[LoopRow], *, curve: bool = True, figsize: tu
         level = (4096 << k) / mib
         if level >= 0.2:
             top.axhline(level, color="grey", lw=0.6, ls=":")
-            top.text(1.005, level, f"order {k}", transform=top.get_yaxis_transform(), fontsize=8.5,
+            top.text(1.005, level, f"order {k}", transform=top.get_yaxis_transform(), fontsize=9,
                      va="center", ha="left", color="dimgray")
     for r in rows:
         if r.result == "ZERO_SIZE_PTR":
-            top.annotate("kmalloc(0) →\nZERO_SIZE_PTR", xy=(r.request / mib, 0), xytext=(0, 30),
+            # above the first, short bars (and below the legend), the arrow down to x = 0
+            top.annotate("kmalloc(0) →\nZERO_SIZE_PTR", xy=(r.request / mib, 0), xytext=(1, 78),
                          textcoords="offset points", ha="left", fontsize=9,
                          arrowprops=dict(arrowstyle="->", lw=0.8))
         elif r.result == "NULL":
             for ax in (top, bot):
                 ax.plot([r.request / mib], [0], "X", color="#b22222", ms=9, zorder=6, clip_on=False)
-            top.annotate(f"{r.request} B → NULL", xy=(r.request / mib, 0), xytext=(-6, 40),
-                         textcoords="offset points", ha="right", fontsize=9, color="#b22222",
+            # in the lower panel's empty upper right corner (the top panel's bars fill theirs)
+            bot.annotate(f"kmalloc({r.request}) → NULL", xy=(r.request / mib, 0), xytext=(-10, 118),
+                         textcoords="offset points", ha="right", va="top", fontsize=9, color="#b22222",
                          arrowprops=dict(arrowstyle="->", lw=0.8, color="#b22222"))
     for ax in (top, bot):
         ax.axvline(_km.KMALLOC_MAX_SIZE / mib, color="#b22222", lw=1.0, ls="--")

@@ -184,23 +184,25 @@ def waste_sweep_figure(sizes: list[int] | None = None, *, page_shift: int = PAGE
         ax.axvline(limit, color="k", lw=1, ls=":")
         ax.axvspan(limit, max(xs[-1], limit) * 1.05, color="0.85", zorder=0)
         ax.grid(True, which="major", alpha=0.3)
-    ax2.text(limit * 1.05, 90, f"order > {max_page_order}:\nalloc_pages fails", fontsize=8, va="top")
-    ax1.text(limit * 1.05, xs[0] * 2, f"order > {max_page_order}:\nalloc_pages fails", fontsize=8)
+    # one label for the grey band, left of its edge, where the waste curve never reaches (above 50 %)
+    ax2.text(limit / 1.15, 96, f"grey: order > {max_page_order},\nalloc_pages() fails →", fontsize=9,
+             ha="right", va="top")
     for m in mark:
         c = order_cost(m, page_shift=page_shift, max_page_order=max_page_order)
         ax1.plot([m], [c.bytes_given], "o", color="C1")
-        ax1.annotate(f"{fmt_bytes(m)} → order {c.order} = {fmt_bytes(c.bytes_given)}", (m, c.bytes_given),
-                     xytext=(-150, 18), textcoords="offset points", fontsize=8,
+        # below the diagonal, where nothing is drawn: the staircase never drops under it
+        ax1.annotate(f"{fmt_bytes(m)} → order {c.order}\n= {fmt_bytes(c.bytes_given)}", (m, c.bytes_given),
+                     xytext=(40, -70), textcoords="offset points", fontsize=9, ha="center",
                      arrowprops={"arrowstyle": "->", "color": "C1"})
         ax2.plot([m], [c.waste_pct_of_allocation], "o", color="C1")
         ax2.annotate(f"{fmt_bytes(m)}: {c.waste_pct_of_allocation:.1f} % wasted", (m, c.waste_pct_of_allocation),
-                     xytext=(-40, 25), textcoords="offset points", fontsize=8,
+                     xytext=(-40, 25), textcoords="offset points", fontsize=9,
                      arrowprops={"arrowstyle": "->", "color": "C1"})
     ticks = [1 << k for k in range(0, (xs[-1]).bit_length(), 2)]
-    ax2.set_xticks(ticks, [fmt_bytes(t) for t in ticks], rotation=45, fontsize=8)
+    ax2.set_xticks(ticks, [fmt_bytes(t) for t in ticks], rotation=45, fontsize=9)
     ax1.set_yticks(ticks[::2] + [ticks[-1] * 4] if ticks else [], [fmt_bytes(t) for t in ticks[::2]]
-                   + ([fmt_bytes(ticks[-1] * 4)] if ticks else []), fontsize=8)
-    ax1.legend(loc="upper left", fontsize=8)
+                   + ([fmt_bytes(ticks[-1] * 4)] if ticks else []), fontsize=9)
+    ax1.legend(loc="upper left", fontsize=9)
     return fig
 
 
@@ -332,11 +334,11 @@ def buddyinfo_figure(rows: list, *, page_shift: int = PAGE_SHIFT, title: str = "
         ax.bar(xs, [m if m > 0 else 0 for m in mib], width=width, label=f"node {r.node} {r.zone}")
     ax.set_yscale("symlog", linthresh=0.1)
     ax.set_xticks(range(n_orders), [f"{o}\n{fmt_bytes((1 << page_shift) << o)}" for o in range(n_orders)],
-                  fontsize=8)
+                  fontsize=9)
     ax.set_xlabel("order (block size)")
     ax.set_ylabel("free memory in blocks\nof this order (MiB, log)")
     ax.set_title(title or "Where free memory sits: nr_free[order] × 2^order pages")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     ax.grid(True, axis="y", alpha=0.3)
     return fig
 

@@ -48,19 +48,28 @@ def draw_object_layout(ax, g: CacheGeometry) -> None:
             ax.add_patch(Rectangle((r.start, 0.05), r.length, 0.3, facecolor=color, edgecolor="black",
                                    hatch="//", lw=0.8, zorder=3))
             ax.annotate(f"free pointer\n(offset {g.offset}, inside the object)", (r.start + r.length / 2, 0.05),
-                        xytext=(r.start + r.length / 2, -0.45), ha="center", va="top", fontsize=8,
+                        xytext=(r.start + r.length / 2, -0.25), ha="center", va="top", fontsize=9,
                         arrowprops={"arrowstyle": "->", "lw": 0.8})
             continue
         ax.add_patch(Rectangle((r.start, 0), r.length, 1, facecolor=color, edgecolor="black", lw=0.8, zorder=2))
         if r.length >= 0.07 * g.size:
-            ax.text(r.start + r.length / 2, 0.6, f"{r.kind}\n{r.length} B", ha="center", va="center",
-                    fontsize=8, color="white" if r.kind in ("object", "left redzone") else "black", zorder=4)
+            label = ax.text(r.start + r.length / 2, 0.68, f"{r.kind}\n{r.length} B", ha="center", va="center",
+                            fontsize=9, color="white" if r.kind in ("object", "left redzone") else "black",
+                            zorder=4)
+            label._kmem_region = (r.start, r.start + r.length)
     ax.set_xlim(0, g.size)
-    ax.set_ylim(-1.0, 1.25)
+    ax.set_ylim(-1.3, 1.25)
     ax.set_yticks([])
-    ticks = sorted({0, g.size, *(r.start for r in regions if not r.overlaps_object)})
+    # a tick at every region boundary, but none closer than 6 % of the slot to the one before it
+    ticks = []
+    for t in sorted({0, *(r.start for r in regions if not r.overlaps_object)}):
+        if not ticks or t - ticks[-1] >= 0.06 * g.size:
+            ticks.append(t)
+    if g.size - ticks[-1] < 0.06 * g.size and len(ticks) > 1:
+        ticks.pop()
+    ticks.append(g.size)
     ax.set_xticks(ticks)
-    ax.tick_params(axis="x", labelsize=7, labelrotation=45 if len(ticks) > 6 else 0)
+    ax.tick_params(axis="x", labelsize=9)
     ax.set_xlabel("byte offset within one slot (slab_size = %d bytes)" % g.size)
     kinds = []
     for r in regions:
@@ -69,9 +78,22 @@ def draw_object_layout(ax, g: CacheGeometry) -> None:
     ax.legend(handles=[Patch(facecolor=REGION_COLORS.get(k, "#999"), edgecolor="black",
                              hatch="//" if k == "free pointer" and not g.layout.freeptr_outside else None, label=k)
                        for k in kinds], loc="upper center", bbox_to_anchor=(0.5, 1.45), ncol=min(len(kinds), 5),
-              fontsize=8, frameon=False)
+              fontsize=9, frameon=False)
     for s in ("top", "right", "left"):
         ax.spines[s].set_visible(False)
+
+
+def _drop_labels_wider_than_their_region(ax) -> None:
+    """Remove the in-bar region labels that do not fit inside their region (the legend names it)."""
+    renderer = ax.figure.canvas.get_renderer()
+    for t in list(ax.texts):
+        span = getattr(t, "_kmem_region", None)
+        if span is None:
+            continue
+        x0, x1 = ax.transData.transform([(span[0], 0), (span[1], 0)])[:, 0]
+        ext = t.get_window_extent(renderer)
+        if ext.x0 < x0 - 1 or ext.x1 > x1 + 1:
+            t.remove()
 
 
 def draw_slab_layout(ax, g: CacheGeometry, max_slots: int = 128) -> None:
@@ -98,10 +120,10 @@ def draw_slab_layout(ax, g: CacheGeometry, max_slots: int = 128) -> None:
     ax.legend(handles=[Patch(facecolor=SLOT_COLORS[0], label=f"{g.objects} slots of {g.size} B"),
                        Patch(facecolor=LEFTOVER_COLOR, hatch="xx", edgecolor="black",
                              label=f"leftover {g.slab_waste} B")],
-              loc="upper center", bbox_to_anchor=(0.5, 1.35), ncol=2, fontsize=8, frameon=False)
+              loc="upper center", bbox_to_anchor=(0.5, 1.35), ncol=2, fontsize=9, frameon=False)
 
 
-def cache_layout_figure(g: CacheGeometry, *, figsize: tuple[float, float] = (9, 4.6)) -> Figure:
+def cache_layout_figure(g: CacheGeometry, *, figsize: tuple[float, float] = (8, 4.8)) -> Figure:
     """One slot (top) and one slab (bottom) of a cache geometry, with the key numbers in the title."""
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=figsize, gridspec_kw={"height_ratios": [1.4, 1], "hspace": 1.3})
     draw_object_layout(ax1, g)
@@ -109,11 +131,12 @@ def cache_layout_figure(g: CacheGeometry, *, figsize: tuple[float, float] = (9, 
     fig.suptitle(f"{_title(g)}\nslab_size {g.size}, ksize {g.ksize}, order {g.order}, "
                  f"{g.objects} objects/slab, leftover {g.slab_waste} B", fontsize=10)
     fig.subplots_adjust(top=0.78, bottom=0.13, left=0.04, right=0.98)
+    _drop_labels_wider_than_their_region(ax1)
     return fig
 
 
 def slot_comparison_figure(geoms: Sequence[CacheGeometry], labels: Sequence[str] | None = None,
-                           *, figsize: tuple[float, float] = (9, 4)) -> Figure:
+                           *, figsize: tuple[float, float] = (8, 4)) -> Figure:
     """Several slots on one common byte axis (same object, different flags), one row each."""
     labels = list(labels) if labels is not None else [g.name for g in geoms]
     fig, ax = plt.subplots(figsize=figsize)
@@ -130,15 +153,15 @@ def slot_comparison_figure(geoms: Sequence[CacheGeometry], labels: Sequence[str]
                 ax.add_patch(Rectangle((r.start, y), r.length, 0.8, facecolor=color, edgecolor="black", lw=0.6))
             if r.kind not in seen:
                 seen.append(r.kind)
-        ax.text(g.size + width * 0.01, y + 0.4, f"{g.size} B (ksize {g.ksize})", va="center", fontsize=8)
+        ax.text(g.size + width * 0.01, y + 0.4, f"{g.size} B (ksize {g.ksize})", va="center", fontsize=9)
     ax.set_yticks([len(geoms) - 1 - i + 0.4 for i in range(len(geoms))])
-    ax.set_yticklabels(labels, fontsize=8)
-    ax.set_xlim(0, width * 1.3)
+    ax.set_yticklabels(labels, fontsize=9)
+    ax.set_xlim(0, width * 1.45)
     ax.set_ylim(-0.2, len(geoms))
     ax.set_xlabel("byte offset within the slot")
     ax.set_title(f"One {geoms[0].object_size}-byte object, slot layout per flag", fontsize=10)
     ax.legend(handles=[Patch(facecolor=REGION_COLORS.get(k, "#999"), edgecolor="black", label=k) for k in seen],
-              loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)
+              loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9, frameon=False)
     fig.tight_layout()
     return fig
 
@@ -163,7 +186,7 @@ def model_vs_live_figure(report, *, figsize: tuple[float, float] = (8, 4)) -> Fi
         ax.set_yscale("log", base=2)
         ax.set_xlabel(f"kernel: {label}")
         ax.set_ylabel(f"model: {label}")
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=9)
         ax.grid(alpha=0.3)
     fig.suptitle(f"Model vs kernel, {report.total} caches: {report.matched} match on every field", fontsize=10)
     fig.tight_layout()
@@ -185,8 +208,8 @@ def loss_breakdown_figure(usage, top: int = 12, *, figsize: tuple[float, float] 
         left = [a + b for a, b in zip(left, vals)]
     ax.set_xlabel("loss (KiB) = slab bytes - objects x object_size")
     ax.set_title(f"Top {len(rows)} caches by loss", fontsize=10)
-    ax.tick_params(axis="y", labelsize=8)
-    ax.legend(fontsize=8, loc="lower right")
+    ax.tick_params(axis="y", labelsize=9)
+    ax.legend(fontsize=9, loc="lower right")
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return fig
@@ -213,7 +236,7 @@ def api_cost_figure(sizes: Sequence[int], costs_by_api: dict[str, Sequence[objec
     ax.set_ylabel("bytes used per byte requested")
     ax.set_title("Memory cost of each API by request size (1 = no overhead)", fontsize=10)
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=9)
     fig.tight_layout()
     return fig
 
