@@ -173,3 +173,11 @@ def test_interact_prints_and_returns(live):
 def test_explorer_refuses_an_unbounded_static_control(static):
     with pytest.raises(wx.WidgetArgumentError):
         explorer({"n": ipywidgets.IntText(value=1)}, [wx.Part(lambda n: str(n), ("n",))])
+
+
+def test_static_pick_names_each_parts_own_function(static):
+    pick = workload_widget()._kmem_pick
+    assert [r["function"].rsplit(":", 1)[1] for r in pick.render] == ["show_watermark_check_text",
+                                                                      "show_free_by_order"]
+    assert [r["args"] for r in pick.render] == [["keep", "order"], ["keep"]]
+

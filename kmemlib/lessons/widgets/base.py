@@ -334,11 +334,11 @@ def explorer(controls: Mapping[str, widgets.Widget], parts: Sequence[Part], *,
                 outputs.append(_tokenise(h, index, tokens))
             table.append(seen[h])
         pick_parts.append({"args": arg_idx, "table": table, "outputs": outputs})
+        render.append({"function": _qualname(p.render), "args": list(p.args),
+                       "fixed": {k: _jsonable(v) for k, v in p.fixed.items()}})
     width = _id_width(len(tokens))
     for pp in pick_parts:
         pp["outputs"] = [_encode(ids, width) for ids in pp["outputs"]]
-        render.append({"function": _qualname(p.render), "args": list(p.args),
-                       "fixed": {k: _jsonable(v) for k, v in p.fixed.items()}})
     extra_models: list[widgets.Widget] = []
     bound_state = []
     for b in bounds:
