@@ -112,9 +112,16 @@ def _add_lab(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_lab_compare)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a one-line usage error (sub-parsers inherit it): ``kmemlib snapshot: error: ...``."""
+
+    def error(self, message: str):  # noqa: D102 - argparse API
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``kmemlib`` (one sub-parser per command group)."""
-    parser = argparse.ArgumentParser(prog="kmemlib", description="kmembook's engine: command-line tools.")
+    parser = _Parser(prog="kmemlib", description="kmembook's engine: command-line tools.")
     sub = parser.add_subparsers(dest="group", metavar="COMMAND", required=True)
     from .homework.commands import add_homework
     add_homework(sub)

@@ -187,7 +187,18 @@ LAYOUT_JS = r"""
     try { const a = ctx.getImageData(1, 1, 1, 1).data[3]; if (a < 255) transparent.push(img.src.slice(-40)); }
     catch (e) { /* a tainted canvas (file://): cannot read pixels */ }
   }
-  return {vw, wide: wide.slice(0, 12), clipped, plumbing, transparent};
+  const overflowing = [];
+  for (const t of document.querySelectorAll('main table')) {
+    if (t.closest('.jupyter-widgets')) continue;
+    const box = t.parentElement;
+    if (t.getBoundingClientRect().width > box.clientWidth + 1) overflowing.push((t.textContent || '').slice(0, 60));
+  }
+  const longCode = [];
+  for (const pre of document.querySelectorAll('main div.cell_input pre, main div.highlight pre')) {
+    if (pre.getBoundingClientRect().width > 0 && pre.scrollWidth > pre.clientWidth + 1)
+      longCode.push((pre.textContent || '').trim().slice(0, 60));
+  }
+  return {vw, wide: wide.slice(0, 12), clipped, plumbing, transparent, overflowing, longCode};
 })()
 """
 
@@ -212,6 +223,9 @@ def test_page_reads_right_at_every_width_and_theme(browser, site, docname, view)
     assert not got["wide"], f"{where}: elements wider than the {got['vw']} px window: {got['wide']}"
     assert not got["clipped"], f"{where}: tables cut off by their box: {got['clipped']}"
     assert not got["transparent"], f"{where}: figures on a transparent background: {got['transparent']}"
+    if width >= 1280:   # on a desktop every table fits the column; on a phone a wide one scrolls in its box
+        assert not got["overflowing"], f"{where}: tables wider than the column: {got['overflowing']}"
+    assert not got["longCode"], f"{where}: code lines hidden behind a scroll bar: {got['longCode']}"
 
 
 @pytest.mark.parametrize("docname", TOC)

@@ -112,3 +112,13 @@ def test_unexpected_errors_are_one_line_too(capsys, monkeypatch):
     rc = cli.main(["snapshot", "list"])
     err = capsys.readouterr().err
     assert rc == 70 and "Traceback" not in err and err.count("\n") == 1 and "internal error" in err
+
+
+@pytest.mark.parametrize("argv", [["snapshot", "compare", "--bogus"], ["nope"], ["snapshot"],
+                                  ["snapshot", "compare", "--root"], []])
+def test_usage_errors_are_one_line_too(capsys, argv):
+    with pytest.raises(SystemExit) as info:
+        cli.main(argv)
+    err = capsys.readouterr().err
+    assert info.value.code == 2 and "Traceback" not in err
+    assert err.count("\n") == 1 and ": error: " in err and "--help" in err, err
