@@ -257,7 +257,7 @@ def test_killed_run_resumes(tmp_path):
     nbformat.write(_solved(build_student_notebook(A, "zz")), str(subs / "zz.ipynb"))       # not on the roster
     out = tmp_path / "grades.csv"
     cmd = [sys.executable, "-m", "kmemlib.cli", "homework", "grade", "buddy", str(subs), "--out", str(out),
-           "--roster", str(roster), "--jobs", "1", "--timeout", "10"]
+           "--roster", str(roster), "--jobs", "1", "--timeout", "60"]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     results = out.with_name(out.name + ".results")
     deadline = time.monotonic() + 120
@@ -338,7 +338,7 @@ def test_a_submission_never_aborts_the_run(tmp_path, monkeypatch):
 
     monkeypatch.setattr(grading, "_grade_answers", flaky)
     nbformat.write(_solved(build_student_notebook(A, "boom")), str(subs / "boom.ipynb"))
-    assert main(["homework", "grade", "buddy", str(subs), "--out", str(tmp_path / "g.csv"), "--timeout", "10"]) == 0
+    assert main(["homework", "grade", "buddy", str(subs), "--out", str(tmp_path / "g.csv"), "--timeout", "60"]) == 0
     rows = _rows(tmp_path / "g.csv")
     assert rows["ok"]["total"] == "12"
     assert rows["deep"]["status"] == "invalid" and rows["bad"]["status"] == "invalid"
@@ -370,7 +370,7 @@ def test_graded_class_end_to_end(tmp_path):
     for extra in (["--roster", str(roster)], []):
         out = tmp_path / f"g{len(extra)}.csv"
         assert main(["homework", "grade", "buddy", str(subs), "--out", str(out), "--key", str(keyfile),
-                     "--timeout", "10", *extra]) == 0
+                     "--timeout", "60", *extra]) == 0
         rows = _rows(out)
         assert rows["s26"]["total"] == "12" and rows["s38"]["total"] == "12", rows
 
@@ -381,7 +381,7 @@ def test_unsafe_no_sandbox_still_grades(tmp_path, capsys):
     subs.mkdir()
     nbformat.write(_solved(build_student_notebook(A, "una")), str(subs / "una.ipynb"))
     out = tmp_path / "g.csv"
-    assert main(["homework", "grade", "buddy", str(subs), "--out", str(out), "--timeout", "10",
+    assert main(["homework", "grade", "buddy", str(subs), "--out", str(out), "--timeout", "60",
                  "--unsafe-no-sandbox"]) == 0
     assert _rows(out)["una"]["total"] == "12"
 

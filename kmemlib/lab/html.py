@@ -42,6 +42,7 @@ _CSS = """<style>
 .kmem-ktabs>.kmem-kpanel{display:none;border-top:1px solid rgba(127,127,127,.4);padding-top:.4em}
 .kmem-kcols{display:flex;flex-wrap:wrap;gap:.8em}
 .kmem-kcols>div{flex:1 1 22em;min-width:0}
+.kmem-ktabs pre,.kmem-ktabs code{color:inherit;background:transparent}
 .kmem-kcols pre{overflow-x:auto;white-space:pre;font-size:.78em;line-height:1.35;margin:.2em 0;padding:.4em;
  background:rgba(127,127,127,.08);border:1px solid rgba(127,127,127,.3)}
 .kmem-kcols .kmem-diff{background:rgba(234,67,53,.25)}
