@@ -133,11 +133,11 @@ def test_show_order_cost_prints_for_slider_ends(capsys):
 
 def test_order_widget_controls():
     w = wo.order_widget()
-    slider = w.children[0]
+    slider = w.children[0].children[0]
     assert slider.value == 132 * KiB
     assert slider.options[0][1] == 1 and slider.options[-1][1] == 8 * MiB
     w2 = wo.order_widget(default=12345)                 # a size not on the grid is added
-    assert w2.children[0].value == 12345
+    assert w2.children[0].children[0].value == 12345
 
 
 # ---------------------------------------------------------------------------------------------- chapter 1
@@ -377,7 +377,7 @@ def test_call_log_and_widget():
     # the log fits the book's column (its <pre> box shows about 70 characters)
     assert max(len(line) for line in log.splitlines()) <= 68
     w = wb.buddy_widget(script=pb.DEMO_SCRIPT[:4])
-    (zone_row, action_row, step_row, _msg, _out) = w.children
+    (zone_row, action_row, step_row, _msg, _note, _out) = w.children
     order_dd, alloc_btn, free_dd, free_btn = action_row.children
     step = step_row.children[1]
     assert step.max == len(frames) - 1 == step.value

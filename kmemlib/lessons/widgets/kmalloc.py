@@ -62,27 +62,51 @@ def plan_card_html(size: int, gfp_name: str = "GFP_KERNEL") -> str:
     return f"<table style='font-family:monospace;font-size:90%'>{body}</table>"
 
 
+SLIDER_SIZES: tuple[int, ...] = (0, 1, 8, 9, 16, 17, 24, 32, 33, 48, 64, 65, 96, 97, 100, 128, 129, 192, 193, 200,
+                                  256, 257, 300, 500, 512, 513, 1000, 1024, 1025, 2000, 2048, 2049, 3000, 4096,
+                                  4097, 5000, 6000, 8192, 8193, 10000, 12288)
+"""Sizes on the plan card's slider: each kmalloc size class, one byte past it, and a few round numbers."""
+EXACT_EXTRA: tuple[int, ...] = (16384, 16385, 65536, 100000, 1 << 20, 4 << 20, (4 << 20) + 1)
+"""Sizes the static page also stores for the exact-size box (beyond the slider: the page-allocator path and
+the KMALLOC_MAX_SIZE limit)."""
+
+
+def _check_size(fn: str, name: str, size: object, lo: int = 0, hi: int | None = None) -> None:
+    if isinstance(size, bool) or not isinstance(size, int) or size < lo or (hi is not None and size > hi):
+        rng = f"{lo}..{hi}" if hi is not None else f">= {lo}"
+        raise InvalidSizeError(f"{fn}: {name} must be a whole number of bytes {rng}, got {size!r}")
+
+
+def _check_gfp(fn: str, gfp_name: object) -> None:
+    if gfp_name not in GFP_CHOICES:
+        raise InvalidFlagsError(f"{fn}: unknown GFP choice {gfp_name!r}; choose one of {list(GFP_CHOICES)}")
+
+
 def kmalloc_plan_explorer(size: int = 100, gfp_name: str = "GFP_KERNEL", *, max_slider: int = 3 * 4096):
-    """Slider (0 … ``max_slider``) plus an exact-size box (any size) and a GFP drop-down → plan card."""
+    """Slider (0 … ``max_slider``) plus an exact-size box (any size live; on the static page the nearest stored
+    size) and a GFP drop-down → :func:`plan_card_html`."""
     import ipywidgets as w  # noqa: PLC0415 - only needed when a widget is built
 
-    slider = w.IntSlider(value=min(size, max_slider), min=0, max=max_slider, description="size (B)",
-                         continuous_update=False, layout=w.Layout(width="60%"))
+    from .base import Follow, Part, explorer  # noqa: PLC0415
+
+    _check_size("kmalloc_plan_explorer", "size", size, 0, 1 << 40)
+    _check_size("kmalloc_plan_explorer", "max_slider", max_slider, 1, 1 << 30)
+    _check_gfp("kmalloc_plan_explorer", gfp_name)
+    sizes = sorted({s for s in SLIDER_SIZES if s <= max_slider} | {max_slider, min(size, max_slider)})
+    slider = w.SelectionSlider(options=sizes, value=min(size, max_slider), description="size (B)",
+                               continuous_update=False, layout=w.Layout(width="60%", min_width="240px"))
     exact = w.BoundedIntText(value=size, min=0, max=1 << 40, description="exact size",
-                             layout=w.Layout(width="30%"))
+                             layout=w.Layout(width="240px"))
     gfp = w.Dropdown(options=list(GFP_CHOICES), value=gfp_name, description="gfp")
-    card = w.HTML(plan_card_html(size, gfp_name))
+    return explorer({"size": slider, "exact": exact, "gfp": gfp},
+                    [Part(plan_card_html_for, ("exact", "gfp"))],
+                    layout=[["size", "exact"], ["gfp"]], follow=[Follow("size", "exact")],
+                    static_values={"exact": sorted(set(sizes) | set(EXACT_EXTRA) | {size})})
 
-    def on_slider(change) -> None:
-        exact.value = change["new"]
 
-    def refresh(_=None) -> None:
-        card.value = plan_card_html(exact.value, gfp.value)
-
-    slider.observe(on_slider, names="value")
-    exact.observe(refresh, names="value")
-    gfp.observe(refresh, names="value")
-    return w.VBox([w.HBox([slider, exact]), gfp, card])
+def plan_card_html_for(exact: int, gfp: str) -> str:
+    """:func:`plan_card_html` with the explorer's control names."""
+    return plan_card_html(exact, gfp)
 
 
 def type_choice(dma: bool = False, reclaimable: bool = False, account: bool = False, size: int = 100) -> dict:
@@ -105,22 +129,28 @@ def type_choice_html(dma: bool = False, reclaimable: bool = False, account: bool
             f"<b><code>{r['cache']}</code></b> <i>({html.escape(r['reason'])})</i>")
 
 
+TYPE_SIZES: tuple[int, ...] = (1, 8, 16, 32, 64, 96, 100, 128, 192, 256, 512, 1024, 2048, 4096, 8192)
+"""Sizes on the type picker's slider (bytes)."""
+
+
+def type_choice_for(size: int, dma: bool, reclaimable: bool, account: bool) -> str:
+    """:func:`type_choice_html` with the picker's control names."""
+    return type_choice_html(dma, reclaimable, account, size)
+
+
 def kmalloc_type_picker(size: int = 100):
     """Three check boxes (__GFP_DMA, __GFP_RECLAIMABLE, __GFP_ACCOUNT) and a size → cache name."""
     import ipywidgets as w  # noqa: PLC0415
 
+    from .base import Part, explorer  # noqa: PLC0415
+
+    _check_size("kmalloc_type_picker", "size", size, 1, _km.KMALLOC_MAX_CACHE_SIZE)
     boxes = {k: w.Checkbox(value=False, description=f"__GFP_{k.upper()}", indent=False)
              for k in ("dma", "reclaimable", "account")}
-    sz = w.IntSlider(value=size, min=1, max=_km.KMALLOC_MAX_CACHE_SIZE, description="size (B)",
-                     continuous_update=False)
-    out = w.HTML(type_choice_html(size=size))
-
-    def refresh(_=None) -> None:
-        out.value = type_choice_html(boxes["dma"].value, boxes["reclaimable"].value, boxes["account"].value, sz.value)
-
-    for b in (*boxes.values(), sz):
-        b.observe(refresh, names="value")
-    return w.VBox([w.HBox(list(boxes.values())), sz, out])
+    sz = w.SelectionSlider(options=sorted(set(TYPE_SIZES) | {size}), value=size, description="size (B)",
+                           continuous_update=False)
+    return explorer({"size": sz, **boxes}, [Part(type_choice_for, ("size", "dma", "reclaimable", "account"))],
+                    layout=[["dma", "reclaimable", "account"], ["size"]])
 
 
 def html_table(headers: list[str], rows: list[list[object]], *, align: str = "right") -> str:
@@ -147,28 +177,31 @@ def loop_table_html(rows: list[LoopRow]) -> str:
             + "</table>")
 
 
+STEP_KIB_CHOICES: tuple[int, ...] = (64, 128, 192, 256, 384, 512, 768, 1024)
+"""Steps (KiB) on the module-loop slider."""
+
+
+def show_module_loop(step_kib: int):
+    """The module's table and figure for a loop step of ``step_kib`` KiB."""
+    from ..plots.kmalloc import plot_module_loop  # noqa: PLC0415
+
+    rows = module_loop(step_kib * 1024)
+    return [loop_table_html(rows), plot_module_loop(rows)]
+
+
 def module_loop_explorer(step_kib: int = DEFAULT_STEP // 1024):
     """Step slider (KiB) → the module's table and figure for that step."""
     import ipywidgets as w  # noqa: PLC0415
-    from IPython.display import display  # noqa: PLC0415
 
-    from ..plots.kmalloc import plot_module_loop  # noqa: PLC0415
+    from .base import Part, explorer  # noqa: PLC0415
 
-    slider = w.IntSlider(value=step_kib, min=64, max=1024, step=8, description="step (KiB)",
-                         continuous_update=False)
-    out = w.Output()
-
-    def refresh(_=None) -> None:
-        rows = module_loop(slider.value * 1024)
-        out.clear_output(wait=True)
-        with out:
-            display(w.HTML(loop_table_html(rows)))
-            display(plot_module_loop(rows))
-
-    slider.observe(refresh, names="value")
-    refresh()
-    return w.VBox([slider, out])
+    _check_size("module_loop_explorer", "step_kib", step_kib, 1, 4096)
+    slider = w.SelectionSlider(options=[(f"{k} KiB", k) for k in sorted(set(STEP_KIB_CHOICES) | {step_kib})],
+                               value=step_kib, description="step", continuous_update=False)
+    return explorer({"step_kib": slider}, [Part(show_module_loop, ("step_kib",))])
 
 
-__all__ = ["GFP_CHOICES", "html_table", "plan_card_rows", "plan_card_html", "kmalloc_plan_explorer", "type_choice",
-           "type_choice_html", "kmalloc_type_picker", "loop_table_html", "module_loop_explorer"]
+__all__ = ["GFP_CHOICES", "SLIDER_SIZES", "EXACT_EXTRA", "TYPE_SIZES", "STEP_KIB_CHOICES", "html_table",
+           "plan_card_rows", "plan_card_html", "plan_card_html_for", "kmalloc_plan_explorer", "type_choice",
+           "type_choice_html", "type_choice_for", "kmalloc_type_picker", "loop_table_html", "show_module_loop",
+           "module_loop_explorer"]
