@@ -271,3 +271,15 @@ def test_bool_is_not_an_int_and_floats_are_not_sizes():
         with pytest.raises(KmemError, match="must be"):
             pb.block_name(bad)
     assert pp.order_cost(1).order == 0 and pb.block_name(1) == "B"
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(st.sampled_from(["alloc", "free", "run"]), junk)
+def test_buddy_stepper_methods_reject_junk_and_keep_their_state(method, value):
+    stepper = pb.BuddyStepper(16, 3)
+    stepper.alloc(1)
+    before = (stepper.zone.snapshot(), len(stepper.ops), len(stepper.events()), stepper.live())
+    try:
+        getattr(stepper, method)(value)
+    except KmemError:
+        assert (stepper.zone.snapshot(), len(stepper.ops), len(stepper.events()), stepper.live()) == before
