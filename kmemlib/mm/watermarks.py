@@ -201,64 +201,6 @@ def boot_watermarks(managed_by_idx: Sequence[int], *, late_freed_pages: int = 0,
     return BootWatermarks(mfk, marks, lowmem_reserve, managed, thp)
 
 
-@dataclass(frozen=True)
-class BootWatermarks:
-    """What the kernel set at boot: ``min_free_kbytes``, ``(min, low, high, promo)`` and the
-    ``lowmem_reserve`` row of every zone index, and the managed pages it used."""
-
-    min_free_kbytes: int
-    wmarks: list[tuple[int, int, int, int]]
-    lowmem_reserve: list[list[int]]
-    managed: list[int]
-    thp: bool
-
-
-def boot_watermarks(managed_by_idx: Sequence[int], *, late_freed_pages: int = 0, late_zone: int = ZONE_DMA32,
-                    thp: bool | None = None, watermark_scale_factor: int = 10,
-                    lowmem_reserve_ratio: Sequence[int] | None = None, pageblock_order: int = 9,
-                    page_shift: int = PAGE_SHIFT, kernel_version: str = DEFAULT_KERNEL_VERSION) -> BootWatermarks:
-    """The boot-time sequence that sets the watermarks, on the managed pages *of that moment*.
-
-    ``postcore_initcall(init_per_zone_wmark_min)``: ``calculate_min_free_kbytes()`` from
-    ``nr_free_buffer_pages()`` (watermarks still 0), ``setup_per_zone_wmarks()`` and
-    ``setup_per_zone_lowmem_reserve()``. Then, when THP is on (``hugepage_init``, a
-    subsys_initcall: ``CONFIG_TRANSPARENT_HUGEPAGE`` and at least 512 MiB of ``totalram_pages``),
-    khugepaged's ``set_recommended_min_free_kbytes()`` may raise ``min_free_kbytes`` and sets the
-    watermarks again (``lowmem_reserve`` stays).
-
-    Later in boot the kernel frees memory it no longer needs (the initrd, ``__init`` code and data,
-    the unused parts of the kernel image; ``dmesg`` "Freeing ... memory" lines). The watermarks are
-    not recomputed for those pages, so ``managed_by_idx`` (what zoneinfo shows at the end) minus
-    ``late_freed_pages`` in ``late_zone`` (where the kernel image and initrd lie: ZONE_DMA32 on an
-    x86-64 VM) is what they were computed from. ``thp`` None decides by the 512 MiB rule.
-    """
-    managed = [_nonneg_int("managed pages", m) for m in managed_by_idx]
-    _nonneg_int("late_freed_pages", late_freed_pages)
-    if late_freed_pages:
-        if not 0 <= late_zone < len(managed) or managed[late_zone] < late_freed_pages:
-            raise InvalidSizeError(f"{late_freed_pages} late-freed pages do not fit zone index {late_zone}")
-        managed[late_zone] -= late_freed_pages
-    idx = list(range(len(managed)))
-    normal_idx = [i for i in idx if i <= ZONE_NORMAL]      # gfp_zone(GFP_USER) and below
-    mfk = calculate_min_free_kbytes(sum(managed[i] for i in normal_idx) << (page_shift - 10))
-    marks = compute_wmarks(managed, mfk, zone_idx=idx, watermark_scale_factor=watermark_scale_factor,
-                           page_shift=page_shift, kernel_version=kernel_version)
-    lowmem_reserve = compute_lowmem_reserve(managed + [0] * (MAX_NR_ZONES - len(managed)),
-                                            lowmem_reserve_ratio or SYSCTL_LOWMEM_RESERVE_RATIO)
-    if thp is None:
-        thp = sum(managed) >= 512 << (20 - page_shift)
-    if thp:
-        nr_zones = sum(1 for i in normal_idx if managed[i])
-        free_buffer = sum(max(managed[i] - marks[i][2], 0) for i in normal_idx)
-        rec = recommended_min_free_kbytes(mfk, nr_zones, free_buffer, pageblock_order=pageblock_order,
-                                          page_shift=page_shift)
-        if rec > mfk:
-            mfk = rec
-            marks = compute_wmarks(managed, mfk, zone_idx=idx, watermark_scale_factor=watermark_scale_factor,
-                                   page_shift=page_shift, kernel_version=kernel_version)
-    return BootWatermarks(mfk, marks, lowmem_reserve, managed, thp)
-
-
 def compute_lowmem_reserve(managed_by_idx: Sequence[int],
                            ratios: Sequence[int] = SYSCTL_LOWMEM_RESERVE_RATIO) -> list[list[int]]:
     """``setup_per_zone_lowmem_reserve()``: ``lowmem_reserve[j]`` for every zone index i.
