@@ -17,7 +17,7 @@ from kmemlib.mm import kmalloc as km
 from kmemlib.lessons import kmalloc_waste as kw
 from kmemlib.lessons import module_loop as ml
 from kmemlib.mm.page_alloc import Zone
-from kmemlib.errors import InvalidFlagsError, InvalidSizeError
+from kmemlib.errors import InvalidFlagsError, InvalidSizeError, KmemError
 from kmemlib.lessons.plots import kmalloc as pk
 from kmemlib.mm.slub import SlubAllocator
 from kmemlib.lessons.widgets import kmalloc as wk
@@ -171,6 +171,20 @@ def test_sawtooth_sizes_include_every_tooth_edge():
         kw.sawtooth_sizes(0, 10)
     with pytest.raises(InvalidSizeError):
         kw.waste_curve(1, 1 << 22, every_byte=True)
+
+
+@pytest.mark.parametrize("call, named", [
+    (lambda: kw.sawtooth_sizes(True, 10), "lo"),
+    (lambda: kw.sawtooth_sizes(1, 2.0), "hi"),
+    (lambda: kw.sawtooth_sizes(5, 1), "lo <= hi"),
+    (lambda: kw.sawtooth_sizes(1, 10, 10**9), "per_class"),
+    (lambda: kw.waste_curve(True, 5, every_byte=True), "lo"),
+    (lambda: kw.waste_curve(1, 5, every_byte=1), "every_byte"),
+])
+def test_sawtooth_and_waste_curve_reject_junk_arguments(call, named):
+    """Bools are not sizes, a sweep is bounded, and every_byte is a switch: a kmemlib error names the argument."""
+    with pytest.raises(KmemError, match=named):
+        call()
 
 
 def test_small_zoom_every_byte():

@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Iterable
 
 from ..errors import InvalidFlagsError, InvalidSizeError
-from ..mm.argcheck import check_int, show
+from ..mm.argcheck import check_bool, check_int, show
 from ..mm import gfp as _gfp
 from ..mm import kmalloc as _km
 from ..mm.pages import get_order
@@ -203,6 +203,18 @@ def sweep(sizes: Iterable[int], gfp: int = _gfp.GFP_KERNEL) -> list[_km.KmallocP
     return [_km.kmalloc_plan(s, gfp) for s in sizes]
 
 
+MAX_PER_CLASS = 1000
+"""Most sizes :func:`sawtooth_sizes` puts inside one class (a figure needs tens; more only costs time)."""
+
+
+def _check_range(lo: object, hi: object) -> None:
+    """``1 <= lo <= hi < 2**64`` as ints (bools and floats are not sizes)."""
+    check_int(lo, "lo", 1, (1 << 64) - 1, exc=InvalidSizeError)
+    check_int(hi, "hi", 1, (1 << 64) - 1, exc=InvalidSizeError)
+    if lo > hi:
+        raise InvalidSizeError(f"need lo <= hi, got lo={lo}, hi={hi}")
+
+
 def sawtooth_sizes(lo: int = 1, hi: int = _km.KMALLOC_MAX_SIZE, per_class: int = 40, *,
                    params: SlubParams = DEFAULT_PARAMS) -> list[int]:
     """Request sizes that draw the waste curve exactly on a log axis.
@@ -211,10 +223,8 @@ def sawtooth_sizes(lo: int = 1, hi: int = _km.KMALLOC_MAX_SIZE, per_class: int =
     is fixed by each class's ``lo`` and ``hi`` (both included, hence every tooth's top and bottom);
     ``per_class`` geometrically spaced sizes in between keep the line right on a log x axis.
     """
-    if not isinstance(lo, int) or not isinstance(hi, int) or not 1 <= lo <= hi:
-        raise InvalidSizeError(f"need 1 <= lo <= hi, got lo={lo!r}, hi={hi!r}")
-    if not isinstance(per_class, int) or per_class < 0:
-        raise InvalidSizeError(f"per_class must be a non-negative int, got {per_class!r}")
+    _check_range(lo, hi)
+    check_int(per_class, "per_class", 0, MAX_PER_CLASS, exc=InvalidSizeError)
     out: set[int] = {lo, hi}
     for c in size_classes(params=params):
         a, b = max(c.lo, lo), min(c.hi, hi)
@@ -236,9 +246,10 @@ def waste_curve(lo: int = 1, hi: int = _km.KMALLOC_MAX_SIZE, basis: str = "alloc
     """(sizes, waste %) from ``lo`` to ``hi``: every byte, or the exact-shape sample of
     :func:`sawtooth_sizes`."""
     _check_basis(basis)
-    if every_byte:
-        if not isinstance(lo, int) or not isinstance(hi, int) or not 1 <= lo <= hi or hi - lo > 1 << 20:
-            raise InvalidSizeError(f"every_byte needs 1 <= lo <= hi and at most 2**20 sizes, got {lo}..{hi}")
+    if check_bool(every_byte, "every_byte"):
+        _check_range(lo, hi)
+        if hi - lo > 1 << 20:
+            raise InvalidSizeError(f"every_byte needs at most 2**20 sizes, got {lo}..{hi}")
         sizes = list(range(lo, hi + 1))
     else:
         sizes = sawtooth_sizes(lo, hi, per_class)
