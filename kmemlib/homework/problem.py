@@ -139,17 +139,25 @@ class Question:
         sandbox), then the question's normaliser.  Raises :class:`AnswerFormatError`."""
         return self.normalise(from_plain(to_plain(answer)))
 
+    def read_answer(self, answer: Any) -> tuple[Any, Verdict | None]:
+        """``(value, None)`` for an answer :meth:`read` accepts, else ``(None, a 0-point Verdict saying why)``:
+        the reading step shared by :meth:`judge` and the graded (sheet) check."""
+        if answer is None or answer is Ellipsis:
+            return None, Verdict(0.0, f"no answer yet: store it in the variable {self.qid} ({self.answer_format})")
+        try:
+            return self.read(answer), None
+        except AnswerFormatError as exc:
+            return None, Verdict(0.0, f"cannot read the answer: {exc}. Expected {self.answer_format}")
+        except (RecursionError, MemoryError):
+            return None, Verdict(0.0, f"cannot read the answer: it is nested too deeply. "
+                                      f"Expected {self.answer_format}")
+
     def judge(self, seed: int, answer: Any) -> Verdict:
         """Normalise ``answer`` and grade it against the answer recomputed from ``seed`` (the one judging path:
         ``check()`` in the notebook and the grader both call this)."""
-        if answer is None or answer is Ellipsis:
-            return Verdict(0.0, f"no answer yet: store it in the variable {self.qid} ({self.answer_format})")
-        try:
-            value = self.read(answer)
-        except AnswerFormatError as exc:
-            return Verdict(0.0, f"cannot read the answer: {exc}. Expected {self.answer_format}")
-        except (RecursionError, MemoryError):
-            return Verdict(0.0, f"cannot read the answer: it is nested too deeply. Expected {self.answer_format}")
+        value, refused = self.read_answer(answer)
+        if refused is not None:
+            return refused
         g = self.generate(seed)
         verdict = self.grader(value, g.answer, g.data)
         return Verdict(min(1.0, max(0.0, float(verdict.fraction))), verdict.message)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from .answers import AnswerFormatError
 from .assignment import Assignment
 from .problem import Problem, Verdict
 from .registry import get_assignment
@@ -82,14 +81,9 @@ class Session:
         if self._sheet is None:
             return q.judge(self.question_seed(qid), answer)
         from .sheet import sheet_matches
-        if answer is None or answer is Ellipsis:
-            return Verdict(0.0, f"no answer yet: store it in the variable {q.qid} ({q.answer_format})")
-        try:
-            value = q.read(answer)
-        except AnswerFormatError as exc:
-            return Verdict(0.0, f"cannot read the answer: {exc}. Expected {q.answer_format}")
-        except (RecursionError, MemoryError):
-            return Verdict(0.0, f"cannot read the answer: it is nested too deeply. Expected {q.answer_format}")
+        value, refused = q.read_answer(answer)
+        if refused is not None:
+            return refused
         if sheet_matches(self._sheet, q, value):
             return Verdict(1.0, "correct")
         return Verdict(0.0, "not right" + (f" — {q.hint}" if q.hint else ""))
