@@ -53,7 +53,6 @@ SHOWN_OK: dict[str, str] = {}
 PENDING_TYPED = {
     "ex-p1-pages-2",
     "ex-p1-buddy-1",
-    "ex-p1frag-wmarks",
     "ex-p2-why-slab-130",
     "ex-p2-why-slab-fill",
     "ex-p2-why-slab-96",
