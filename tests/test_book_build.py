@@ -295,6 +295,44 @@ def test_no_raw_myst_in_the_page_text(book_build, docname):
     assert not reprs, f"{docname}: a Python repr in the text: {reprs[:3]}"
 
 
+class _InlineCodeValues(HTMLParser):
+    """Where each ``{eval}`` value made by kmemlib.lessons.inline.code sits: the element that holds its line."""
+
+    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+    INLINE = {"span", "code", "a", "b", "i", "em", "strong", "sub", "sup", "kbd", "var", "samp", "abbr", "small"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.holders: list[str] = []  # per value: the nearest ancestor that is not an inline element
+
+    def handle_starttag(self, tag, attrs):
+        if "kmem-inline-code" in (dict(attrs).get("class") or "").split():
+            self.holders.append(next((t for t in reversed(self.stack) if t not in self.INLINE), ""))
+        if tag not in self.VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in self.stack:
+            while self.stack.pop() != tag:
+                pass
+
+
+@pytest.mark.parametrize("docname", NOTEBOOKS)
+def test_code_values_sit_inside_their_sentence(book_build, docname):
+    """Each name a chapter shows as code through {eval} (text/html) is inline in a paragraph, list item or cell."""
+    nb = nbformat.read(source_of(docname), as_version=4)
+    expected = 0
+    for cell in nb.cells:
+        html = {e["expression"] for e in cell.metadata.get("user_expressions", [])
+                if "text/html" in e["result"].get("data", {})}
+        expected += sum(1 for expr in re.findall(r"\{eval\}`([^`]+)`", cell.source) if expr in html)
+    found = _InlineCodeValues()
+    found.feed(html_of(docname).read_text(encoding="utf-8"))
+    assert len(found.holders) == expected, (found.holders, expected)
+    assert all(h in ("p", "li", "td", "th", "dd", "dt", "caption") for h in found.holders), found.holders
+
+
 @pytest.mark.parametrize("docname", NOTEBOOKS)
 def test_downloaded_notebook_is_plain_markdown(book_build, docname):
     """The .ipynb behind the download button (and Colab) has its numbers resolved and no MyST markup."""

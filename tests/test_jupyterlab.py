@@ -3,7 +3,8 @@
 Starts ``jupyter lab`` (with jupyterlab-myst, from requirements.txt) on 127.0.0.1 with a random token, opens one
 chapter in headless Chromium (tools/headless.py) and checks the rendered Markdown *before anything is run*:
 no raw MyST role or directive, the numbers the notebook stores for its inline expressions are in the text, links
-to other chapters are links, exercises are rendered as exercises with folded solutions. A screenshot goes to
+to other chapters are links, exercises are rendered as exercises with folded solutions, strings show without quotes, and values shown as code
+(kmemlib.lessons.inline.code) sit inside their sentence like Markdown's own inline code. A screenshot goes to
 ``_build/screenshots/jupyterlab__<chapter>.png``.
 """
 
@@ -30,8 +31,9 @@ import headless  # tools/headless.py
 
 pytestmark = pytest.mark.browser
 
-CHAPTERS = ["book/part1/02-order.ipynb",      # exercises, links, numbers
-            "book/part2/01-why-slab.ipynb"]   # Markdown-valued expressions (cache names as code)
+CHAPTERS = ["book/part1/02-order.ipynb",       # exercises, links, numbers, strings
+            "book/part2/01-why-slab.ipynb",    # names shown as code (kmemlib.lessons.inline.code), one a list
+            "book/part2/05-live-kernel.ipynb"]  # a code name with a space in it
 
 # Lab settings for a deterministic page: every cell rendered (no virtual scrolling), no news pop-up.
 SETTINGS = {
@@ -56,6 +58,31 @@ STATE_JS = r"""
     openSolutions: document.querySelectorAll('.jp-MarkdownCell details.myst-exercise[open]').length,
     links: Array.from(document.querySelectorAll('.jp-MarkdownCell a')).map(a => a.getAttribute('href') || ''),
     inlineCode: Array.from(document.querySelectorAll('.jp-MarkdownCell code')).map(c => c.innerText),
+    // expressions rendered through a MIME renderer (everything but text/plain): jupyterlab-myst puts each in an
+    // inline box; what is inside must stay one line of inline elements, like the Markdown around it
+    richExpressions: Array.from(document.querySelectorAll('.jp-MarkdownCell .myst-RenderedExpression')).map(e => {
+      const box = e.parentElement, line = e.closest('p, li, td, th, dd');
+      const style = line ? getComputedStyle(line) : null;
+      const range = document.createRange();
+      range.selectNodeContents(e);
+      return {
+        text: e.textContent,
+        boxDisplay: getComputedStyle(box).display,
+        inLine: line ? line.tagName : null,
+        blocks: Array.from(e.querySelectorAll('*'))
+          .filter(x => !x.classList.contains('lm-Widget') && getComputedStyle(x).display !== 'inline')
+          .map(x => x.tagName),
+        height: box.getBoundingClientRect().height,
+        lineHeight: style ? (parseFloat(style.lineHeight) || 1.2 * parseFloat(style.fontSize)) : 0,
+        gapAfter: box.getBoundingClientRect().right - range.getBoundingClientRect().right,
+        codeBackgrounds: Array.from(e.querySelectorAll('code')).map(c => getComputedStyle(c).backgroundColor),
+      };
+    }),
+    // the look of Markdown's own inline code, for comparison
+    literalBackground: (() => {
+      const c = document.querySelector('.jp-MarkdownCell p > code');
+      return c ? getComputedStyle(c).backgroundColor : null;
+    })(),
   };
 })()
 """
@@ -122,15 +149,23 @@ def lab(tmp_path_factory):
 
 
 def _stored_values(path: Path) -> list[str]:
-    """The text JupyterLab should show for each inline expression (text/plain, quotes stripped)."""
+    """The text JupyterLab should show for each inline expression (text/plain, quotes stripped; the text of
+    kmemlib.lessons.inline.code's HTML is its text/plain)."""
     nb = nbformat.read(path, as_version=4)
     values = []
     for cell in nb.cells:
         for expr in cell.metadata.get("user_expressions", []):
             data = expr["result"].get("data", {})
-            if "text/plain" in data and "text/markdown" not in data:
+            if "text/plain" in data and "text/markdown" not in data or "text/html" in data:
                 values.append(re.sub(r"^(['\"])(.*)\1$", r"\2", data["text/plain"], flags=re.S))
     return values
+
+
+def _stored_rich(path: Path) -> list[dict]:
+    """The stored results JupyterLab renders with a MIME renderer (not text/plain), in document order."""
+    nb = nbformat.read(path, as_version=4)
+    return [e["result"]["data"] for c in nb.cells if c.cell_type == "markdown"
+            for e in c.metadata.get("user_expressions", []) if set(e["result"].get("data", {})) - {"text/plain"}]
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
@@ -170,6 +205,22 @@ def test_chapter_reads_right_in_jupyterlab(browser, lab, chapter):
     assert not unrendered, sorted(unrendered)[:5]
     missing = [v for v in _stored_values(ROOT / chapter) if v not in text]
     assert not missing, f"values not shown: {missing[:5]}"
+    # strings show without their quotes
+    quoted = [q for c in nb.cells for e in c.metadata.get("user_expressions", [])
+              if re.fullmatch(r"(['\"]).+\1", q := e["result"].get("data", {}).get("text/plain", "")) and q in text]
+    assert not quoted, f"strings shown with quotes: {quoted[:5]}"
+    # values shown as code sit inside their sentence: an inline box one line high, no block inside, no gap after,
+    # the code styled as Markdown's own inline code
+    rich = state["richExpressions"]
+    stored = _stored_rich(ROOT / chapter)
+    assert len(rich) >= len(stored), (len(rich), len(stored))
+    assert {r["text"] for r in rich} == {d["text/plain"] for d in stored}, rich
+    for r in rich:
+        assert r["boxDisplay"] in ("inline", "inline-block") and r["inLine"], r
+        assert not r["blocks"], f"block elements in an inline value: {r}"
+        assert r["height"] <= 1.25 * r["lineHeight"], f"an inline value taller than a line: {r}"
+        assert r["gapAfter"] <= 3, f"a gap after an inline value: {r}"
+        assert r["codeBackgrounds"] and set(r["codeBackgrounds"]) == {state["literalBackground"]}, r
     assert any(urlsplit(h).path.endswith(".ipynb") for h in state["links"]), state["links"]
     n_ex = sum(len(re.findall(r"^(`{3,}|:{3,})\{exercise\}", c.source, re.M)) for c in nb.cells)
     assert state["exercises"] == n_ex > 0 and state["solutions"] == n_ex, state

@@ -29,8 +29,8 @@ import time
 PR_SET_DUMPABLE = 4
 
 #: The kernel-side reader of the answer variables (defined once per kernel, silently, before the first cell).
-#: It converts with kmemlib's own ``to_plain`` — the same function ``check()`` uses — so that the notebook's ✅ and
-#: the grader agree.
+#: It converts with kmemlib's own ``to_plain`` — the same function ``check()`` uses — so that the notebook's
+#: "correct" and the grader agree.
 SNAP_DEFINE = r'''
 def __kmemhw_define():
     import sys, types, json
