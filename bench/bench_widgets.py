@@ -53,9 +53,9 @@ def static_widgets() -> None:
     os.environ["KMEMBOOK_STATIC_WIDGETS"] = "1"
     cases = [("ch2 order_widget", order_widget), ("ch3 buddy_widget", lambda: buddy_widget(64, 5, DEMO_SCRIPT[:4])),
              ("ch4 exact_vs_pages_widget", lambda: exact_vs_pages_widget(33)),
-             ("ch5 workload_widget", workload_widget), ("ch6 kmalloc_type_picker", kmalloc_type_picker),
-             ("ch7 kmalloc_plan_explorer", kmalloc_plan_explorer), ("ch8 module_loop_explorer", module_loop_explorer),
-             ("ch9 custom_cache_widget", custom_cache_widget), ("ch11 api_choice_widget", api_choice_widget)]
+             ("ch6 workload_widget", workload_widget), ("ch7 kmalloc_type_picker", kmalloc_type_picker),
+             ("ch8 kmalloc_plan_explorer", kmalloc_plan_explorer), ("ch9 module_loop_explorer", module_loop_explorer),
+             ("ch10 custom_cache_widget", custom_cache_widget), ("ch12 api_choice_widget", api_choice_widget)]
     print("\nstatic build: every output of each widget, computed and stored")
     print(f"{'widget':<28}{'outputs':>9}{'s':>7}{'stored KB':>11}")
     for name, make in cases:

@@ -53,17 +53,10 @@ SHOWN_OK: dict[str, str] = {}
 PENDING_TYPED = {
     "ex-p1-pages-2",
     "ex-p1-buddy-1",
-    "ex-p1frag-wmarks",
-    "ex-p2c4-hwc",
-    "ex-p2c4-tuning",
-    "ex-p2c5-fix",
-    "ex-p2c6-atomic",
 }
 PENDING_SHOWN = {
     "ex-p1-order-3",
     "ex-p1-buddy-2",
-    "ex-p2c4-hwc",
-    "ex-p2c5-loss",
 }
 
 

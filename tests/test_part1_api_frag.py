@@ -1,4 +1,4 @@
-"""Part I, chapters 4-5: the page allocator API (alloc_pages vs alloc_pages_exact, GFP flags) and
+"""Part I, chapters 4-6: the page allocator API (alloc_pages vs alloc_pages_exact, GFP flags), watermarks and
 external fragmentation (workload, watermarks, indices, compaction sketch).
 
 Expected values are worked out by hand from the kernel's rules (mm/page_alloc.c make_alloc_exact,
@@ -164,7 +164,7 @@ def test_atomic_reserve_label_matches_watermark_check():
     assert 800 * 3 // 8 == 300
 
 
-# ============================================================== chapter 5: the workload
+# ============================================================== chapter 6: the workload
 @pytest.fixture(scope="module")
 def run():
     return fragmenting_workload()
@@ -250,7 +250,7 @@ def test_widget_for_the_workload_builds():
     assert (keep_s.value, order_s.value, keeps[0], keeps[-1], order_s.max) == (0.3, 5, 0.05, 0.95, 10)
 
 
-# ============================================================== chapter 5: indices
+# ============================================================== chapter 6: indices
 def test_index_table_hand_cases():
     # spec example: buddyinfo [10, 0, 0, 0] at order 3 -> fragmentation 1000 - (1000 + 10*1000/8)/10 = 775
     t = index_table([10, 0, 0, 0])
@@ -322,7 +322,7 @@ def test_live_watermarks_recomputed_from_min_free_kbytes():
     _check_zoneinfo_watermarks("/")
 
 
-# ============================================================== chapter 5: page maps, compaction sketch
+# ============================================================== chapter 6: page maps, compaction sketch
 def test_nr_free_from_page_map_hand_cases():
     F, M = PAGE_FREE, PAGE_MOVABLE
     assert nr_free_from_page_map([F] * 8, max_page_order=3) == [0, 0, 0, 1]
@@ -355,3 +355,27 @@ def test_compaction_sketch(run):
     assert sk.nr_free_before == run.nr_free_after
     assert sum(c << o for o, c in enumerate(sk.nr_free_after)) == run.free_pages
     assert sk.nr_free_after[10] >= 1                           # order-10 blocks again
+
+
+# ============================================================== chapter 5: the check on a drained zone
+def test_zone_just_above_low_fails_high_orders_on_the_free_pages_test():
+    """The watermarks chapter: 20 pages above low, orders 0-4 pass (2^4 - 1 = 15 < 20) and order 5 fails the
+    free-pages test although a larger free block exists; 100 pages above low (its exercise) passes up to order 6."""
+    for margin, top in ((20, 4), (100, 6)):
+        z = Zone(8192)
+        wm.setup_per_zone_wmarks([z], wm.calculate_min_free_kbytes(8192 * 4))
+        assert (z.wmark_min, z.wmark_low) == (181, 226)
+        while z.free_pages_count() > z.wmark_low + margin:
+            assert z.alloc_pages(0, gfp.GFP_KERNEL) is not None
+        ok = [o for o in range(11) if wm.zone_watermark_ok(z, o, z.wmark_low)]
+        assert ok == list(range(top + 1))
+        assert max(o for o, c in enumerate(z.nr_free()) if c) > top + 1      # a block is there: test 1 fails
+
+
+def test_gfp_atomic_floor_on_the_32_mib_zone():
+    """min 181: GFP_ATOMIC's mark is 181 - 90 = 91, minus 91 // 4 = 22: 69; it passes at 70 free pages."""
+    z = Zone(8192)
+    wm.setup_per_zone_wmarks([z], wm.calculate_min_free_kbytes(8192 * 4))
+    flags = ALLOC_MIN_RESERVE | ALLOC_NON_BLOCK
+    assert wm.zone_watermark_ok_free(z, 0, z.wmark_min, z.zone_idx, flags, 70)
+    assert not wm.zone_watermark_ok_free(z, 0, z.wmark_min, z.zone_idx, flags, 69)

@@ -1,4 +1,4 @@
-"""Figures for Part I, chapter 5: external fragmentation.
+"""Figures for Part I, chapter 6: external fragmentation.
 
 Every function takes /proc/buddyinfo rows (``free_area[order].nr_free`` per order) or page maps
 (:func:`kmemlib.lessons.workloads.page_map`) and returns a ``matplotlib.figure.Figure``; the numbers come

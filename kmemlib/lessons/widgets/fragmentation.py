@@ -1,4 +1,4 @@
-"""Widget for Part I, chapter 5: how much a fragmenting workload keeps, and what an order-N
+"""Widget for Part I, chapter 6: how much a fragmenting workload keeps, and what an order-N
 request then sees.
 
 A thin layer over :func:`kmemlib.lessons.workloads.fragmenting_workload`,
