@@ -51,19 +51,8 @@ SHOWN_OK: dict[str, str] = {}
 # Exercises being reworked (issue 12): expected to fail until they are; strict, so a fixed one must leave the list.
 # These lists must be empty when issue 12 is resolved. One label a line, so parallel edits merge cleanly.
 PENDING_TYPED = {
-    "ex-p2-why-slab-130",
-    "ex-p2-why-slab-fill",
-    "ex-p2-why-slab-96",
-    "ex-p2-caveats-40pct",
-    "ex-p2-loop-300k",
-    "ex-p2-loop-zero",
 }
 PENDING_SHOWN = {
-    "ex-p2-why-slab-130",
-    "ex-p2-why-slab-fill",
-    "ex-p2-why-slab-96",
-    "ex-p2-caveats-4097",
-    "ex-p2-caveats-1500",
 }
 
 
