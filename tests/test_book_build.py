@@ -144,7 +144,8 @@ def test_no_inline_script_names_a_cdn(book_build):
 def test_offline_javascript_is_in_the_site(book_build):
     static = HTML_DIR / "_static"
     for rel in ("kmem-offline/requirejs/require.js", "kmem-offline/html-manager/embed-amd.js",
-                "kmem-offline/mathjax/tex-chtml.js", "kmem-widgets-setup.js", "kmem-mathjax-compat.js"):
+                "kmem-offline/mathjax/tex-chtml.js", "kmem-widgets-setup.js", "kmem-mathjax-compat.js",
+                "kmem-math-fit.js"):
         assert (static / rel).is_file(), f"_static/{rel} missing from the built site"
     fonts = list((static / "kmem-offline/mathjax/output/chtml/fonts/woff-v2").glob("*.woff"))
     assert fonts, "MathJax CHTML fonts were not copied"
@@ -387,6 +388,7 @@ def test_math_and_widget_javascript_only_where_needed(book_build, docname):
     srcs = [attrs.get("src", "") for attrs, _ in tags.scripts]
     has_math = 'class="math' in page
     assert any("mathjax" in s for s in srcs) == has_math, f"{docname}: math={has_math}, scripts={srcs}"
+    assert any("kmem-math-fit.js" in s for s in srcs) == has_math, f"{docname}: math={has_math}, scripts={srcs}"
     assert not any("fontawesome.js" in s for s in srcs), f"{docname} loads the theme's 1.5 MB icon script"
     has_widgets = any(attrs.get("type") == WIDGET_VIEW for attrs, _ in tags.scripts)
     assert any("embed-amd.js" in s for s in srcs) == has_widgets, f"{docname}: widgets={has_widgets}"
