@@ -59,10 +59,6 @@ PENDING_TYPED = {
     "ex-p2-caveats-40pct",
     "ex-p2-loop-300k",
     "ex-p2-loop-zero",
-    "ex-p2c4-hwc",
-    "ex-p2c4-tuning",
-    "ex-p2c5-fix",
-    "ex-p2c6-atomic",
 }
 PENDING_SHOWN = {
     "ex-p1-order-3",
@@ -72,8 +68,6 @@ PENDING_SHOWN = {
     "ex-p2-why-slab-96",
     "ex-p2-caveats-4097",
     "ex-p2-caveats-1500",
-    "ex-p2c4-hwc",
-    "ex-p2c5-loss",
 }
 
 
