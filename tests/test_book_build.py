@@ -335,6 +335,19 @@ def test_code_values_sit_inside_their_sentence(book_build, docname):
 
 
 @pytest.mark.parametrize("docname", NOTEBOOKS)
+def test_strings_show_without_quotes(book_build, docname):
+    """An {eval} value that is a str reads as its text on the page, not as its repr in quotes."""
+    nb = nbformat.read(source_of(docname), as_version=4)
+    quoted = {t for c in nb.cells for e in c.metadata.get("user_expressions", [])
+              if re.fullmatch(r"(['\"]).+\1", t := e["result"].get("data", {}).get("text/plain", ""))}
+    text = _MainText()
+    text.feed(html_of(docname).read_text(encoding="utf-8"))
+    body = "".join(text.parts)
+    shown = sorted(q for q in quoted if q in body)
+    assert not shown, f"{docname}: strings shown with their quotes: {shown[:5]}"
+
+
+@pytest.mark.parametrize("docname", NOTEBOOKS)
 def test_downloaded_notebook_is_plain_markdown(book_build, docname):
     """The .ipynb behind the download button (and Colab) has its numbers resolved and no MyST markup."""
     import notebook_eval  # tools/notebook_eval.py
