@@ -53,21 +53,10 @@ SHOWN_OK: dict[str, str] = {}
 PENDING_TYPED = {
     "ex-p1-pages-2",
     "ex-p1-buddy-1",
-    "ex-p2-why-slab-130",
-    "ex-p2-why-slab-fill",
-    "ex-p2-why-slab-96",
-    "ex-p2-caveats-40pct",
-    "ex-p2-loop-300k",
-    "ex-p2-loop-zero",
 }
 PENDING_SHOWN = {
     "ex-p1-order-3",
     "ex-p1-buddy-2",
-    "ex-p2-why-slab-130",
-    "ex-p2-why-slab-fill",
-    "ex-p2-why-slab-96",
-    "ex-p2-caveats-4097",
-    "ex-p2-caveats-1500",
 }
 
 
