@@ -144,7 +144,8 @@ def test_no_inline_script_names_a_cdn(book_build):
 def test_offline_javascript_is_in_the_site(book_build):
     static = HTML_DIR / "_static"
     for rel in ("kmem-offline/requirejs/require.js", "kmem-offline/html-manager/embed-amd.js",
-                "kmem-offline/mathjax/tex-chtml.js", "kmem-widgets-setup.js", "kmem-mathjax-compat.js"):
+                "kmem-offline/mathjax/tex-chtml.js", "kmem-widgets-setup.js", "kmem-mathjax-compat.js",
+                "kmem-math-fit.js"):
         assert (static / rel).is_file(), f"_static/{rel} missing from the built site"
     fonts = list((static / "kmem-offline/mathjax/output/chtml/fonts/woff-v2").glob("*.woff"))
     assert fonts, "MathJax CHTML fonts were not copied"
@@ -334,6 +335,19 @@ def test_code_values_sit_inside_their_sentence(book_build, docname):
 
 
 @pytest.mark.parametrize("docname", NOTEBOOKS)
+def test_strings_show_without_quotes(book_build, docname):
+    """An {eval} value that is a str reads as its text on the page, not as its repr in quotes."""
+    nb = nbformat.read(source_of(docname), as_version=4)
+    quoted = {t for c in nb.cells for e in c.metadata.get("user_expressions", [])
+              if re.fullmatch(r"(['\"]).+\1", t := e["result"].get("data", {}).get("text/plain", ""))}
+    text = _MainText()
+    text.feed(html_of(docname).read_text(encoding="utf-8"))
+    body = "".join(text.parts)
+    shown = sorted(q for q in quoted if q in body)
+    assert not shown, f"{docname}: strings shown with their quotes: {shown[:5]}"
+
+
+@pytest.mark.parametrize("docname", NOTEBOOKS)
 def test_downloaded_notebook_is_plain_markdown(book_build, docname):
     """The .ipynb behind the download button (and Colab) has its numbers resolved and no MyST markup."""
     import notebook_eval  # tools/notebook_eval.py
@@ -387,6 +401,7 @@ def test_math_and_widget_javascript_only_where_needed(book_build, docname):
     srcs = [attrs.get("src", "") for attrs, _ in tags.scripts]
     has_math = 'class="math' in page
     assert any("mathjax" in s for s in srcs) == has_math, f"{docname}: math={has_math}, scripts={srcs}"
+    assert any("kmem-math-fit.js" in s for s in srcs) == has_math, f"{docname}: math={has_math}, scripts={srcs}"
     assert not any("fontawesome.js" in s for s in srcs), f"{docname} loads the theme's 1.5 MB icon script"
     has_widgets = any(attrs.get("type") == WIDGET_VIEW for attrs, _ in tags.scripts)
     assert any("embed-amd.js" in s for s in srcs) == has_widgets, f"{docname}: widgets={has_widgets}"

@@ -12,6 +12,7 @@ skip, except under CI (``CI=true``), where a missing browser is a failure.
 
 from __future__ import annotations
 
+import base64
 import gzip
 import threading
 from functools import partial
@@ -204,6 +205,110 @@ LAYOUT_JS = r"""
 
 VIEWS = {"desktop": (1280, "light"), "phone": (390, "light"), "dark": (1280, "dark")}
 
+# Math (issue 12, point 6): once MathJax has typeset the page (and book/_static/kmem-math-fit.js has scaled what is
+# wider than the column), no formula scrolls in its box or sticks out of its text block, and none is typeset
+# smaller than MATH_MIN_SIZE of the text around it.
+MATH_MIN_SIZE = 0.9
+MATH_JS = r"""
+(async () => {
+  if (!document.querySelector('main .math')) return {formulas: 0, bad: []};
+  const sleep = ms => new Promise(r => setTimeout(r, ms));
+  for (let i = 0; i < 150 && !(window.MathJax && MathJax.startup && MathJax.startup.promise); i++) await sleep(100);
+  await MathJax.startup.promise;
+  const bad = [];
+  let formulas = 0;
+  for (const m of document.querySelectorAll('main mjx-container')) {
+    if (m.closest('.jupyter-widgets') || !m.getBoundingClientRect().width) continue;
+    formulas++;
+    let block = m.parentElement;
+    while (block && ['inline', 'inline-block', 'contents'].includes(getComputedStyle(block).display)) block = block.parentElement;
+    const bs = getComputedStyle(block), br = block.getBoundingClientRect();
+    const right = br.right - parseFloat(bs.paddingRight) - parseFloat(bs.borderRightWidth);
+    const math = m.querySelector('mjx-math') || m;
+    const scrolls = getComputedStyle(m).overflowX !== 'visible' && m.scrollWidth > m.clientWidth + 1;
+    const sticksOut = math.getBoundingClientRect().right > right + 1;
+    const size = parseFloat(getComputedStyle(m).fontSize) / parseFloat(bs.fontSize);
+    if (scrolls || sticksOut || size < %(min_size)s)
+      bad.push({formula: m.textContent.slice(0, 50), scrolls, sticksOut, size: Math.round(size * 100) / 100,
+                width: Math.round(m.scrollWidth), room: Math.round(m.clientWidth)});
+  }
+  return {formulas, bad};
+})()
+""" % {"min_size": MATH_MIN_SIZE}
+
+# Figures in dark mode (issue 12, point 6): every figure (matplotlib PNGs in the outputs, the widgets' SVGs) keeps
+# its light background, undimmed and not inverted, on a light card: its text contrasts with its background as on
+# the light page. Measured on the pixels the reader sees (a screenshot of each figure).
+FIGURE_CONTRAST = 4.5
+FIGURES_JS = r"""
+(async () => {
+  const figs = Array.from(document.querySelectorAll(
+      'main div.cell_output img, main figure img, main .kmem-figure svg'))
+    .filter(e => { const r = e.getBoundingClientRect(); return r.width > 40 && r.height > 40; });
+  await Promise.all(figs.map(e => e.decode ? e.decode().catch(() => null) : null));
+  window.kmemFigures = figs;
+  return figs.map(e => ({filter: getComputedStyle(e).filter, name: (e.getAttribute('src') || e.tagName).slice(-30)}));
+})()
+"""
+# scrolls figure i into view; its box in page coordinates (what Page.captureScreenshot's clip takes)
+FIGURE_BOX_JS = """
+(() => {
+  const e = window.kmemFigures[%d];
+  e.scrollIntoView({block: 'center'});
+  const r = e.getBoundingClientRect();
+  return {x: r.left + scrollX, y: r.top + scrollY, width: Math.min(r.width, innerWidth), height: Math.min(r.height, innerHeight)};
+})()
+"""
+
+
+def _luminance(rgb) -> float:
+    """WCAG relative luminance of an sRGB colour (0-255 channels)."""
+    def lin(c: float) -> float:
+        c = c / 255
+        return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+    r, g, b = rgb[:3]
+    return 0.2126 * lin(r) + 0.7152 * lin(g) + 0.0722 * lin(b)
+
+
+def _contrast(l1: float, l2: float) -> float:
+    hi, lo = max(l1, l2), min(l1, l2)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def figure_legibility(png: bytes) -> dict:
+    """Background (the most common colour), its luminance, and the contrast of the figure's darkest marks (its text
+    and axes: the darkest 0.2 % of the pixels) against it."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).reshape(-1, 3)
+    colours, counts = np.unique(rgb, axis=0, return_counts=True)
+    background = tuple(int(c) for c in colours[counts.argmax()])
+    lin = rgb / 255.0
+    lin = np.where(lin <= 0.04045, lin / 12.92, ((lin + 0.055) / 1.055) ** 2.4)
+    lums = np.sort(lin @ np.array([0.2126, 0.7152, 0.0722]))
+    dark = float(lums[max(0, len(lums) // 500 - 1)])
+    bg = _luminance(background)
+    return {"background": background, "luminance": round(bg, 3), "contrast": round(_contrast(bg, dark), 2)}
+
+
+def check_dark_figures(browser, session) -> list[str]:
+    """Problems with the page's figures in dark mode (empty when every one reads as on the light page)."""
+    problems = []
+    for i, fig in enumerate(browser.evaluate(session, FIGURES_JS, await_promise=True)):
+        if fig["filter"] != "none":
+            problems.append(f"{fig['name']}: filtered ({fig['filter']})")
+        clip = browser.evaluate(session, FIGURE_BOX_JS % i) | {"scale": 1}
+        browser.pump(0.1)
+        shot = browser.send("Page.captureScreenshot", {"format": "png", "clip": clip}, session=session)["data"]
+        got = figure_legibility(base64.b64decode(shot))
+        if got["luminance"] < 0.85 or got["contrast"] < FIGURE_CONTRAST:
+            problems.append(f"{fig['name']}: background {got['background']} (luminance {got['luminance']}), "
+                            f"text contrast {got['contrast']}:1")
+    return problems
+
 
 @pytest.mark.parametrize("view", sorted(VIEWS))
 @pytest.mark.parametrize("docname", TOC)
@@ -217,9 +322,13 @@ def test_page_reads_right_at_every_width_and_theme(browser, site, docname, view)
                                       "localStorage.setItem('theme', 'dark'); true")
         browser.pump(1.5)
         got = browser.evaluate(session, LAYOUT_JS, await_promise=True)
+        math = browser.evaluate(session, MATH_JS, await_promise=True)
+        figures = check_dark_figures(browser, session) if theme == "dark" else []
     finally:
         browser.close_tab(session)
     where = f"{docname} at {width} px, {theme}"
+    assert not math["bad"], f"{where}: math that scrolls, sticks out or is shrunk too far: {math['bad']}"
+    assert not figures, f"{where}: figures not legible in dark mode: {figures}"
     assert not got["wide"], f"{where}: elements wider than the {got['vw']} px window: {got['wide']}"
     assert not got["clipped"], f"{where}: tables cut off by their box: {got['clipped']}"
     assert not got["transparent"], f"{where}: figures on a transparent background: {got['transparent']}"

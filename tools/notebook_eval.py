@@ -2,7 +2,7 @@
 
 The chapters put computed numbers into their prose with MyST's inline expressions, ``{eval}`expr` `` — the one
 syntax that both the book build (myst-nb, ``execute_notebooks: inline``) and JupyterLab (jupyterlab-myst) render.
-This Sphinx extension (``_config.yml`` → ``sphinx.local_extensions``) does three things:
+This Sphinx extension (``_config.yml`` → ``sphinx.local_extensions``) does three things (and one fix, 4):
 
 1. **Evaluate in order.** myst-nb's inline executor runs a code cell only when the page reaches it, and never
    reaches cells tagged ``remove-cell``; an ``{eval}`` in the Markdown cell after such a cell would see a kernel
@@ -16,6 +16,11 @@ This Sphinx extension (``_config.yml`` → ``sphinx.local_extensions``) does thr
    admonitions turned into Markdown/HTML that every notebook front end renders, code cells without stored outputs
    (the copy is meant to be run; the page shows the outputs). The Colab launch button opens that
    copy from the published site's branch (``kmem_pages_branch``, default ``gh-pages``).
+
+4. **Whole printed lines.** The kernel sends a cell's stdout in chunks, cut wherever its flush timer fires, and
+   myst-nb's ``coalesce_streams`` (``nb_merge_streams``) ends every chunk with a newline, so under load
+   ``print("free pages:", n)`` can come out on two lines. :func:`join_stream_chunks` joins the chunks exactly as
+   they were written before myst-nb sees them.
 
 The published site's address (for the links in the plain copies) is ``html_baseurl`` when set, else derived from
 ``repository.url`` in ``_config.yml`` (``https://github.com/ORG/REPO`` → ``https://ORG.github.io/REPO/``).
@@ -92,6 +97,39 @@ def _make_role():
             return render_variable_outputs(data, self.document, self.line, self.source, inline=True), messages
 
     return InOrderEvalRole()
+
+
+# --------------------------------------------------------------------------------------------- stream chunks
+def join_stream_chunks(outputs: list) -> list:
+    """``outputs`` with every stream's chunks joined into its first chunk, text exactly as the kernel wrote it.
+
+    myst-nb's ``coalesce_streams`` strips each chunk and appends a newline, which splits a line at a chunk
+    boundary; after this it sees one chunk per stream and only tidies the end.
+    """
+    joined: list = []
+    first: dict[str, Any] = {}
+    for output in outputs:
+        if output.get("output_type") == "stream":
+            name = output.get("name")
+            if name in first:
+                first[name]["text"] += output.get("text", "")
+                continue
+            output = copy.deepcopy(output)
+            first[name] = output
+        joined.append(output)
+    return joined
+
+
+def _patch_coalesce_streams() -> None:
+    from myst_nb.core import render
+
+    original = getattr(render.coalesce_streams, "__wrapped__", render.coalesce_streams)
+
+    def coalesce_streams(outputs):
+        return original(join_stream_chunks(outputs))
+
+    coalesce_streams.__wrapped__ = original
+    render.coalesce_streams = coalesce_streams
 
 
 # -------------------------------------------------------------------------------------- plain-Markdown copies
@@ -285,6 +323,7 @@ def setup(app):
     app.setup_extension("myst_nb")
     app.add_config_value("kmem_pages_branch", "gh-pages", "html")
     app.add_role("eval", _make_role(), override=True)
+    _patch_coalesce_streams()
     app.connect("builder-inited", _check_install_cells)
     app.connect("env-before-read-docs", _env_before_read)
     app.connect("env-purge-doc", _purge)

@@ -239,7 +239,7 @@ def _on_builder_inited(app) -> None:
 def _is_mathjax(js, mathjax_path: str) -> bool:
     name = str(getattr(js, "filename", js) or "")
     body = getattr(js, "attributes", {}).get("body", "") if hasattr(js, "attributes") else ""
-    return (name.endswith(mathjax_path) or name.endswith("kmem-mathjax-compat.js")
+    return (name.endswith(mathjax_path) or name.endswith(("kmem-mathjax-compat.js", "kmem-math-fit.js"))
             or (not name and body.lstrip().startswith("window.MathJax")))
 
 
