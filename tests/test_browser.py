@@ -261,22 +261,6 @@ FIGURE_BOX_JS = """
 """
 
 
-# Table captions in an output (a light panel in dark mode) against the panel: (text, contrast) of those below 4.5.
-CAPTIONS_JS = r"""
-(() => {
-  const rgba = c => c.match(/[\d.]+/g).map(Number);
-  const lum = c => { const f = v => { v /= 255; return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
-                     return 0.2126 * f(c[0]) + 0.7152 * f(c[1]) + 0.0722 * f(c[2]); };
-  const background = e => { for (let a = e; a; a = a.parentElement) { const c = rgba(getComputedStyle(a).backgroundColor);
-                              if (c.length < 4 || c[3] >= 0.99) return c; } return [255, 255, 255]; };
-  return Array.from(document.querySelectorAll('main div.cell_output caption')).filter(c => c.textContent.trim())
-    .map(c => { const a = lum(rgba(getComputedStyle(c).color)), b = lum(background(c));
-                return [c.textContent.trim().slice(0, 40), Math.round((Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05) * 100) / 100]; })
-    .filter(([, contrast]) => contrast < 4.5);
-})()
-"""
-
-
 def _luminance(rgb) -> float:
     """WCAG relative luminance of an sRGB colour (0-255 channels)."""
     def lin(c: float) -> float:
@@ -311,9 +295,8 @@ def figure_legibility(png: bytes) -> dict:
 
 
 def check_dark_figures(browser, session) -> list[str]:
-    """Problems with the page's figures (and table captions) in dark mode (empty when every one reads as on the
-    light page)."""
-    problems = [f"table caption {text!r}: contrast {c}:1" for text, c in browser.evaluate(session, CAPTIONS_JS)]
+    """Problems with the page's figures in dark mode (empty when every one reads as on the light page)."""
+    problems = []
     for i, fig in enumerate(browser.evaluate(session, FIGURES_JS, await_promise=True)):
         if fig["filter"] != "none":
             problems.append(f"{fig['name']}: filtered ({fig['filter']})")
