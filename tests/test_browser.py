@@ -349,3 +349,31 @@ def test_no_build_plumbing_shown(browser, site, docname):
     finally:
         browser.close_tab(session)
     assert not got["plumbing"], f"{docname}: code cells show build plumbing: {got['plumbing']}"
+
+
+def test_math_fits_again_when_the_window_narrows(browser, site):
+    """A page opened wide and then narrowed to a phone's width (a rotated tablet, a resized window), its folded
+    solutions opened: kmem-math-fit.js fits the math again, nothing scrolls or sticks out."""
+    docname = "book/part1/02-order"   # get_order()'s display formula needs about 0.8 of its size at 390 px
+    session = browser.open_tab(width=1280)
+    try:
+        browser.load(session, f"{site}{docname}.html")
+        browser.pump(1.0)
+        wide = browser.evaluate(session, MATH_JS, await_promise=True)
+        browser.send("Emulation.setDeviceMetricsOverride",
+                     {"width": 390, "height": 1000, "deviceScaleFactor": 1, "mobile": False}, session=session)
+        browser.pump(1.0)
+        narrowed = browser.evaluate(session, MATH_JS, await_promise=True)
+        opened = browser.evaluate(session, "(() => { const b = document.querySelectorAll("
+                                           "'main .dropdown .toggle-button'); b.forEach(e => e.click()); "
+                                           "return b.length; })()")
+        browser.pump(1.0)
+        narrow = browser.evaluate(session, MATH_JS, await_promise=True)
+        scaled = browser.evaluate(session, "document.querySelectorAll('main mjx-container.kmem-math-scaled').length")
+    finally:
+        browser.close_tab(session)
+    assert wide["formulas"] >= 5 and not wide["bad"], wide
+    assert not narrowed["bad"], narrowed
+    assert opened >= 1
+    assert narrow["formulas"] >= wide["formulas"] and not narrow["bad"], narrow
+    assert scaled >= 1, "nothing needed fitting at 390 px: the test lost its subject"
