@@ -1,10 +1,11 @@
-"""No hand-typed numbers that kmemlib computes in the prose of Part II (principle 4, issue 12).
+"""No hand-typed numbers that kmemlib computes in the prose of the chapters (principle 4, issue 12).
 
 A number in a chapter's Markdown that the model computes or defines (a class size, a range of sizes,
 ``KMALLOC_MAX_CACHE_SIZE``, a page size, an order, a count, a percentage, "2 MiB") comes from kmemlib through an
 ``{eval}`` inline expression, so it cannot go stale and renders in every front end. What may stay typed are the
 inputs the text chooses ("a 100-byte object", "20,000 steps"), years and kernel versions. This test reads the
-chapter sources (fast, no build) and checks every number left in the prose after removing:
+sources of "How to use this book", Part I and Part II (fast, no build) and checks every number left in the prose
+after removing:
 
 * ``{eval}`` roles, ``$math$``, ``{doc}``-style roles and link targets;
 * fenced code blocks (not directives: a note's text is prose), directive options, and inline code that is a call (``kmalloc(100)``: the call's arguments are its inputs);
@@ -14,6 +15,10 @@ chapter sources (fast, no build) and checks every number left in the prose after
 A number that is left counts if it is 10 or more, or if it is followed by KiB, MiB, GiB or %. Each one must be in
 its chapter's ``CHOSEN`` list below, with the reason it is typed. Keep that list short and true: an entry that
 no longer matches any number of its chapter fails too.
+
+The comments of the code cells a reader sees (not tagged ``remove-cell`` or ``remove-input``) count as prose too:
+"# 32 MiB of 4 KiB pages" next to ``Zone(8192)`` is a typed result. A comment says what the code does; the
+values are printed or shown by ``{eval}``.
 """
 
 from __future__ import annotations
@@ -26,10 +31,33 @@ import pytest
 
 from conftest import ROOT
 
-CHAPTERS = sorted((ROOT / "book" / "part2").glob("*.ipynb"))
+CHAPTERS = [ROOT / "book" / "how-to-use.ipynb", *sorted((ROOT / "book").glob("part[12]/*.ipynb"))]
 
 # Numbers each chapter types on purpose, with the reason (one line each).
 CHOSEN: dict[str, dict[str, str]] = {
+    "how-to-use": {
+        "1": "the definition of the binary units, '1 KiB = 1024 bytes, 1 MiB = 1024 KiB'",
+        "1024": "the definition of the binary units, '1 KiB = 1024 bytes, 1 MiB = 1024 KiB'",
+    },
+    # Part I
+    "01-pages-and-frames": {
+        "16": "arm64's page sizes (CONFIG_ARM64_16K_PAGES), a build option of another architecture; kmemlib models x86-64",
+        "64": "arm64's page sizes (CONFIG_ARM64_64K_PAGES), a build option of another architecture; kmemlib models x86-64",
+    },
+    "02-order": {
+        "100": "'always below 100 %': the whole block, a bound of the definition of waste",
+        "50": "'below 50 %' for requests of at least a page: the limit of half a block, argued in the text",
+    },
+    "03-buddy": {},
+    "04-page-allocator-api": {
+        "33": "the 33 KiB buffer, the example request of the section, its figure and its widget (an input)",
+    },
+    "05-watermarks": {
+        "32": "the zone of 32 MiB the chapter picks (the visible cell below it turns it into pages)",
+        "20": "'20 pages above low', the margin the drain cell below it uses (an input of that cell)",
+    },
+    "06-external-fragmentation": {},
+    # Part II
     "01-why-slab": {
         "100": "kmalloc(100), the request the chapter's demo and tables use",
         "20": "the demo's 20 kmalloc(100) calls, an input of the code cell below it",
@@ -71,6 +99,8 @@ ROLE = re.compile(r"\{[\w:-]+\}`[^`]*`")
 MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$", re.S)
 LINK_TARGET = re.compile(r"\]\([^)]*\)")
 CODE = re.compile(r"`([^`\n]+)`")
+COMMENT = re.compile(r"(?:^|\s)#\s(.*)$", re.M)
+HIDDEN = {"remove-cell", "remove-input"}
 CALL = re.compile(r"[A-Za-z_]\w*\s*\(")
 HEX_ID = re.compile(r"\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{7,40}\b")
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*")
@@ -103,12 +133,20 @@ def typed_numbers(markdown: str) -> list[str]:
     return found
 
 
+def comments(cell) -> str:
+    """The comments of a code cell the reader sees (one a line); nothing for a hidden cell."""
+    if cell.cell_type != "code" or HIDDEN & set(cell.metadata.get("tags", [])):
+        return ""
+    return "\n".join(m[1] for m in COMMENT.finditer(cell.source))
+
+
 def chapter_numbers(path: Path) -> list[tuple[int, str]]:
     cells = nbformat.read(path, as_version=4).cells
-    return [(i, n) for i, c in enumerate(cells) if c.cell_type == "markdown" for n in typed_numbers(c.source)]
+    return [(i, n) for i, c in enumerate(cells)
+            for n in typed_numbers(c.source if c.cell_type == "markdown" else comments(c))]
 
 
-def test_every_part2_chapter_has_a_list():
+def test_every_chapter_has_a_list():
     assert CHAPTERS and {p.stem for p in CHAPTERS} == set(CHOSEN)
     assert all(reason.strip() for chosen in CHOSEN.values() for reason in chosen.values())
 
@@ -118,7 +156,8 @@ def test_prose_numbers_are_computed_or_chosen(path):
     chosen = CHOSEN[path.stem]
     typed = [(i, n) for i, n in chapter_numbers(path) if n not in chosen]
     assert not typed, (f"numbers typed in the prose (cell, number): {typed}; compute them with kmemlib and show "
-                       "them with {eval}, or add a chosen input to CHOSEN with its reason")
+                       "them with {eval} (in a code comment: say what the code does, print the value), or add a chosen "
+                       "input to CHOSEN with its reason")
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
@@ -142,3 +181,11 @@ def test_typed_numbers_catch_sizes_ranges_units_and_code_constants():
     md = ("Up to 192 bytes, 65–96 go to index 1; KMALLOC_MAX_SIZE (4 MiB), 2.5 GiB, 50 %, `(void *)16`, 20,000 steps.\n"
           "```{note}\nA note of 8 KiB.\n```\n")
     assert typed_numbers(md) == ["192", "65", "96", "4", "2.5", "50", "16", "20000", "8"]
+
+
+def test_comments_of_visible_code_cells_count_hidden_cells_do_not():
+    shown = nbformat.v4.new_code_cell("zone = Zone(8192)   # 32 MiB of 4 KiB pages\nx = f\"{a:#x}\"  # order 3")
+    hidden = nbformat.v4.new_code_cell("zone = Zone(8192)   # 32 MiB of 4 KiB pages")
+    hidden.metadata["tags"] = ["remove-cell"]
+    assert typed_numbers(comments(shown)) == ["32", "4"]
+    assert comments(hidden) == ""
