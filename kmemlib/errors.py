@@ -110,3 +110,8 @@ class LabBootError(LabError):
 class LabBootTimeoutError(LabBootError, TimeoutError):
     """The guest did not power off within the timeout."""
 
+
+class LabGuestCrashError(LabBootError):
+    """The guest kernel oopsed or panicked before it sent its dump (under software emulation this happens, rarely,
+    to a kernel that boots fine the next time)."""
+

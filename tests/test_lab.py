@@ -20,7 +20,7 @@ import pytest
 
 from kmemlib import lab
 from kmemlib.cli import main as cli_main
-from kmemlib.errors import (KmemError, LabBootError, LabBootTimeoutError, LabError, LabFetchError,
+from kmemlib.errors import (KmemError, LabBootError, LabBootTimeoutError, LabError, LabFetchError, LabGuestCrashError,
                             LabModuleBuildError, LabToolMissingError)
 from kmemlib.lab import dump, initramfs, kernels, modules, predict, qemu
 from kmemlib.readers.snapshots import list_snapshots, snapshot_dir
@@ -172,6 +172,65 @@ def test_a_qemu_that_stops_without_a_dump(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
     with pytest.raises(LabBootError, match="could not load kernel"):
         qemu.boot(tmp_path / "vmlinuz", tmp_path / "initrd", tmp_path / "w", cpus=1, mem_mib=512, timeout=30)
+
+
+PANIC_CONSOLE = ("[    1.697365] CR2: 0000000000000000 CR3: 0000000043622000 CR4: 0000000000751ef0\n"
+                 "[    1.697469] Kernel panic - not syncing: Fatal exception in interrupt\n")
+
+
+def test_a_guest_that_panics_is_named(tmp_path, monkeypatch):
+    # the fake QEMU writes a panic to the console (the first "-serial file:" argument) and powers off
+    _fake_program(tmp_path, "qemu-system-x86_64",
+                  'c=""\nfor a in "$@"; do case "$a" in file:*) [ -z "$c" ] && c="${a#file:}";; esac; done\n'
+                  f"printf '{PANIC_CONSOLE}' > \"$c\"\n")
+    monkeypatch.setenv("PATH", f"{tmp_path}:{os.environ['PATH']}")
+    with pytest.raises(LabGuestCrashError, match="Kernel panic - not syncing: Fatal exception in interrupt"):
+        qemu.boot(tmp_path / "vmlinuz", tmp_path / "initrd", tmp_path / "w", cpus=4, mem_mib=2048, timeout=30)
+    assert qemu.guest_crash("[    0.1] Oops: 0000 [#1] SMP\n") == "Oops: 0000 [#1] SMP"
+    assert qemu.guest_crash("[    0.1] a driver said: no BUG: here is fine\n") == ""
+
+
+def _run_with_boots(tmp_path, monkeypatch, outcomes, retries):
+    """lab.run with the kernel fetch, the initramfs and the boots replaced: ``outcomes`` are what each boot does."""
+    import importlib
+    from types import SimpleNamespace
+
+    lab_run = importlib.import_module("kmemlib.lab.run")   # the module (kmemlib.lab.run is also the function)
+
+    boots, written = [], {}
+
+    def fake_boot(vmlinuz, initrd, workdir, **kw):
+        boots.append(kw["cpus"])
+        outcome = outcomes[len(boots) - 1]
+        if isinstance(outcome, Exception):
+            raise outcome
+        return qemu.Boot(console="", dump=outcome, seconds=1.0)
+
+    monkeypatch.setattr(lab_run, "fetch_kernel", lambda *a, **k: SimpleNamespace(
+        vmlinuz=tmp_path / "vmlinuz", release="6.12.0-test-amd64"))
+    monkeypatch.setattr(lab_run, "write_initramfs", lambda path, built: path)
+    monkeypatch.setattr(lab_run, "boot", fake_boot)
+    monkeypatch.setattr(dump, "free_lists_consistent", lambda files: True)
+    monkeypatch.setattr(dump, "write_snapshot", lambda files, dest, meta: written.update(meta=meta, files=files))
+    result = lab.run("6.12", cpus=4, mem="2G", out=tmp_path / "out", cache=tmp_path / "cache", retries=retries)
+    return result, boots, written
+
+
+def test_a_guest_crash_under_emulation_is_booted_again(tmp_path, monkeypatch):
+    crash = LabGuestCrashError("vmlinuz with 4 CPUs: the guest kernel crashed after 5.8 s (Kernel panic - ...)")
+    good = _encode_dump({"proc/buddyinfo": "Node 0, zone      DMA      1 \n"})
+    result, boots, written = _run_with_boots(tmp_path, monkeypatch, [crash, good], retries=2)
+    assert boots == [4, 4] and result.cpus == 4
+    assert written["meta"]["guest_crashes_before"] == [str(crash)]
+    assert written["files"] == {"proc/buddyinfo": "Node 0, zone      DMA      1 \n"}
+
+
+def test_a_guest_that_crashes_every_time_fails_the_run(tmp_path, monkeypatch):
+    crash = LabGuestCrashError("the guest kernel crashed (Oops: 0000)")
+    with pytest.raises(LabGuestCrashError, match="Oops"):
+        _run_with_boots(tmp_path, monkeypatch, [crash, crash, crash], retries=2)
+    with pytest.raises(LabBootError, match="could not load"):     # not a crash: no second boot
+        _run_with_boots(tmp_path, monkeypatch, [LabBootError("could not load kernel"), None], retries=2)
 
 
 def test_a_module_that_fails_to_build(tmp_path):

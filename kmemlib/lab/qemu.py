@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import time
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..errors import LabBootError, LabBootTimeoutError
+from ..errors import LabBootError, LabBootTimeoutError, LabGuestCrashError
 from .initramfs import DUMP_END, STAGE_PREFIX
 from .kernels import need_tool
 
@@ -60,6 +61,16 @@ def _read(path: Path) -> str:
         return ""
 
 
+_CRASH = re.compile(r"\] (Kernel panic - not syncing: .*|BUG: .*|Oops: .*|general protection fault.*)$", re.M)
+
+
+def guest_crash(console: str) -> str:
+    """The first oops or panic line of a guest's console (``BUG:``, ``Oops:``, ``general protection fault``,
+    ``Kernel panic - not syncing:``), or ``""``."""
+    m = _CRASH.search(console)
+    return m.group(1).strip() if m else ""
+
+
 def _stage(console: str) -> str:
     stages = [ln[len(STAGE_PREFIX):].strip() for ln in console.splitlines() if ln.startswith(STAGE_PREFIX)]
     return stages[-1] if stages else "booting"
@@ -69,7 +80,8 @@ def boot(vmlinuz: Path, initrd: Path, workdir: Path, *, cpus: int, mem_mib: int,
          timeout: float = DEFAULT_TIMEOUT, append: str = "",
          progress: Callable[[float, str], None] | None = None) -> Boot:
     """Boot once and wait for the guest to power off; :class:`LabBootTimeoutError` after ``timeout`` s,
-    :class:`LabBootError` if QEMU fails or the guest stops without sending its dump."""
+    :class:`LabGuestCrashError` if the guest kernel oopsed or panicked, :class:`LabBootError` if QEMU fails or the
+    guest stops without sending its dump."""
     need_tool("qemu-system-x86_64", "qemu-system-x86")
     workdir.mkdir(parents=True, exist_ok=True)
     console, dump = workdir / "console.log", workdir / "dump.b64"
@@ -101,6 +113,10 @@ def boot(vmlinuz: Path, initrd: Path, workdir: Path, *, cpus: int, mem_mib: int,
     text, dump_text = _read(console), _read(dump)
     if DUMP_END not in dump_text:
         tail = "\n  ".join((out + text).strip().splitlines()[-6:])
+        crash = guest_crash(text)
+        if crash:
+            raise LabGuestCrashError(f"{vmlinuz.name} with {cpus} CPUs: the guest kernel crashed after {seconds:.1f} s "
+                                     f"({crash}):\n  {tail}")
         raise LabBootError(f"{vmlinuz.name}: QEMU exited with status {proc.returncode} after {seconds:.1f} s "
                            f"without the guest's dump:\n  {tail}")
     return Boot(text, dump_text, seconds)
@@ -122,4 +138,4 @@ def print_progress(prefix: str) -> Callable[[float, str], None]:
     return show
 
 
-__all__ = ["DEFAULT_TIMEOUT", "Boot", "qemu_command", "boot", "print_progress"]
+__all__ = ["DEFAULT_TIMEOUT", "Boot", "qemu_command", "boot", "guest_crash", "print_progress"]

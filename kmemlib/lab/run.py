@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from ..errors import LabError
+from ..errors import LabError, LabGuestCrashError
 from . import dump as _dump
 from .initramfs import write_initramfs
 from .kernels import KERNELS, cache_dir, fetch_kernel
@@ -82,8 +82,10 @@ def run(kernel: str = "6.12", cpus: int = 2, mem: str | int = "512M", modules: t
     Downloads the kernel (and headers when modules are asked for) with ``apt-get download`` the first
     time; later runs use the cache. ``/proc/buddyinfo`` and ``/proc/pagetypeinfo`` are read one after the
     other; if a page moved in between (they disagree) the boot is repeated up to ``retries`` times
-    (``lab.json`` says ``free_lists_consistent``). Raises :class:`kmemlib.errors.LabError` subclasses: a missing
-    tool, a package that cannot be fetched, a module that fails to build, a boot that times out.
+    (``lab.json`` says ``free_lists_consistent``). A guest kernel that oopses or panics under emulation is booted
+    again too, up to ``retries`` times (``lab.json`` lists those crashes in ``guest_crashes_before``). Raises
+    :class:`kmemlib.errors.LabError` subclasses: a missing tool, a package that cannot be fetched, a module that
+    fails to build, a boot that times out, a guest that crashes on every attempt.
     """
     if kernel not in KERNELS:
         raise LabError(f"unknown kernel {kernel!r}: the lab boots {', '.join(KERNELS)}")
@@ -108,10 +110,21 @@ def run(kernel: str = "6.12", cpus: int = 2, mem: str | int = "512M", modules: t
         built.append((name, build_module(name, k, base / k.release / "modules"), args))
     cb = print_progress(f"lab: {k.release}, {cpus} CPU(s), {mem_label(mem_mib)}: ") if progress is True else (
         progress or None)
+    crashes: list[str] = []
     for attempt in range(1 + retries):
         with tempfile.TemporaryDirectory(prefix="kmemlib-lab-") as tmp:
             initrd = write_initramfs(Path(tmp) / "initrd.gz", built)
-            result = boot(k.vmlinuz, initrd, Path(tmp), cpus=cpus, mem_mib=mem_mib, timeout=timeout, progress=cb)
+            try:
+                result = boot(k.vmlinuz, initrd, Path(tmp), cpus=cpus, mem_mib=mem_mib, timeout=timeout,
+                              progress=cb)
+            except LabGuestCrashError as exc:
+                # Software emulation (multi-threaded TCG) now and then crashes a guest that boots fine the next
+                # time; a kernel that crashes on every attempt still fails the run.
+                if attempt == retries:
+                    raise
+                crashes.append(str(exc).split("\n", 1)[0])
+                log(f"lab: {crashes[-1]}; booting again")
+                continue
         if progress is True:
             cb(result.seconds, "done")
         files = _dump.decode_dump(result.dump)
@@ -123,6 +136,7 @@ def run(kernel: str = "6.12", cpus: int = 2, mem: str | int = "512M", modules: t
     meta = {"format": 1, "kernel": kernel, "release": k.release, "package": f"linux-image-{k.release}-unsigned",
             "cpus": cpus, "mem_mib": mem_mib, "boot_seconds": round(result.seconds, 1),
             "qemu": "-accel tcg,thread=multi -cpu max", "free_lists_consistent": consistent,
+            "guest_crashes_before": crashes,
             "modules": {n: {"args": a} for n, _, a in built}}
     if dest.exists():
         for p in sorted(dest.rglob("*"), reverse=True):
