@@ -121,7 +121,7 @@ def test_arguments_are_checked_before_anything_runs(tmp_path):
         with pytest.raises(LabError):
             lab.parse_module(bad)
     for kw in ({"kernel": "5.10"}, {"cpus": 0}, {"cpus": 99}, {"cpus": "2"}, {"modules": ["ksize_probe"] * 2},
-               {"timeout": 0}):
+               {"timeout": 0}, {"crash_retries": -1}, {"crash_retries": True}):
         with pytest.raises(LabError):
             lab.run(**{"kernel": "6.12", **kw}, cache=tmp_path)
     assert not any(tmp_path.iterdir())        # nothing fetched, nothing written
@@ -190,7 +190,7 @@ def test_a_guest_that_panics_is_named(tmp_path, monkeypatch):
     assert qemu.guest_crash("[    0.1] a driver said: no BUG: here is fine\n") == ""
 
 
-def _run_with_boots(tmp_path, monkeypatch, outcomes, retries):
+def _run_with_boots(tmp_path, monkeypatch, outcomes, crash_retries, retries=0, consistent=(True,)):
     """lab.run with the kernel fetch, the initramfs and the boots replaced: ``outcomes`` are what each boot does."""
     import importlib
     from types import SimpleNamespace
@@ -210,27 +210,41 @@ def _run_with_boots(tmp_path, monkeypatch, outcomes, retries):
         vmlinuz=tmp_path / "vmlinuz", release="6.12.0-test-amd64"))
     monkeypatch.setattr(lab_run, "write_initramfs", lambda path, built: path)
     monkeypatch.setattr(lab_run, "boot", fake_boot)
-    monkeypatch.setattr(dump, "free_lists_consistent", lambda files: True)
+    reads = iter(consistent)
+    monkeypatch.setattr(dump, "free_lists_consistent", lambda files: next(reads))
     monkeypatch.setattr(dump, "write_snapshot", lambda files, dest, meta: written.update(meta=meta, files=files))
-    result = lab.run("6.12", cpus=4, mem="2G", out=tmp_path / "out", cache=tmp_path / "cache", retries=retries)
+    result = lab.run("6.12", cpus=4, mem="2G", out=tmp_path / "out", cache=tmp_path / "cache", retries=retries,
+                     crash_retries=crash_retries)
     return result, boots, written
 
 
 def test_a_guest_crash_under_emulation_is_booted_again(tmp_path, monkeypatch):
     crash = LabGuestCrashError("vmlinuz with 4 CPUs: the guest kernel crashed after 5.8 s (Kernel panic - ...)")
     good = _encode_dump({"proc/buddyinfo": "Node 0, zone      DMA      1 \n"})
-    result, boots, written = _run_with_boots(tmp_path, monkeypatch, [crash, good], retries=2)
+    # retries=0 (the end-to-end test's setting) is about inconsistent reads; crashes have their own count
+    result, boots, written = _run_with_boots(tmp_path, monkeypatch, [crash, good], crash_retries=2, retries=0)
     assert boots == [4, 4] and result.cpus == 4
     assert written["meta"]["guest_crashes_before"] == [str(crash)]
     assert written["files"] == {"proc/buddyinfo": "Node 0, zone      DMA      1 \n"}
 
 
+def test_inconsistent_reads_and_crashes_are_counted_apart(tmp_path, monkeypatch):
+    crash = LabGuestCrashError("the guest kernel crashed (BUG: unable to handle page fault)")
+    good = _encode_dump({"proc/buddyinfo": "Node 0, zone      DMA      1 \n"})
+    _, boots, written = _run_with_boots(tmp_path, monkeypatch, [crash, good, good], crash_retries=1, retries=1,
+                                        consistent=(False, True))
+    assert len(boots) == 3 and written["meta"]["free_lists_consistent"] is True
+    _, boots, written = _run_with_boots(tmp_path / "b", monkeypatch, [good, good], crash_retries=0, retries=1,
+                                        consistent=(False, False))
+    assert len(boots) == 2 and written["meta"]["free_lists_consistent"] is False   # kept after the last retry
+
+
 def test_a_guest_that_crashes_every_time_fails_the_run(tmp_path, monkeypatch):
     crash = LabGuestCrashError("the guest kernel crashed (Oops: 0000)")
     with pytest.raises(LabGuestCrashError, match="Oops"):
-        _run_with_boots(tmp_path, monkeypatch, [crash, crash, crash], retries=2)
+        _run_with_boots(tmp_path, monkeypatch, [crash, crash, crash], crash_retries=2)
     with pytest.raises(LabBootError, match="could not load"):     # not a crash: no second boot
-        _run_with_boots(tmp_path, monkeypatch, [LabBootError("could not load kernel"), None], retries=2)
+        _run_with_boots(tmp_path, monkeypatch, [LabBootError("could not load kernel"), None], crash_retries=2)
 
 
 def test_a_module_that_fails_to_build(tmp_path):

@@ -74,7 +74,7 @@ class LabRun:
 def run(kernel: str = "6.12", cpus: int = 2, mem: str | int = "512M", modules: tuple[str, ...] | list[str] = (),
         out: str | os.PathLike | None = None, *, cache: str | os.PathLike | None = None,
         timeout: float = DEFAULT_TIMEOUT, progress: bool | Callable[[float, str], None] = False,
-        log: Callable[[str], None] = lambda s: None, retries: int = 2) -> LabRun:
+        log: Callable[[str], None] = lambda s: None, retries: int = 2, crash_retries: int = 2) -> LabRun:
     """Boot Debian's ``kernel`` (``"6.1"`` or ``"6.12"``) with ``cpus`` CPUs and ``mem`` memory under QEMU,
     load ``modules`` (names of :func:`kmemlib.lab.list_modules`, optionally ``NAME:ARGS``) and write the
     allocator state as a snapshot folder ``out`` (default ``<cache>/runs/<run name>``).
@@ -83,7 +83,7 @@ def run(kernel: str = "6.12", cpus: int = 2, mem: str | int = "512M", modules: t
     time; later runs use the cache. ``/proc/buddyinfo`` and ``/proc/pagetypeinfo`` are read one after the
     other; if a page moved in between (they disagree) the boot is repeated up to ``retries`` times
     (``lab.json`` says ``free_lists_consistent``). A guest kernel that oopses or panics under emulation is booted
-    again too, up to ``retries`` times (``lab.json`` lists those crashes in ``guest_crashes_before``). Raises
+    again, up to ``crash_retries`` times (``lab.json`` lists those crashes in ``guest_crashes_before``). Raises
     :class:`kmemlib.errors.LabError` subclasses: a missing tool, a package that cannot be fetched, a module that
     fails to build, a boot that times out, a guest that crashes on every attempt.
     """
@@ -97,8 +97,9 @@ def run(kernel: str = "6.12", cpus: int = 2, mem: str | int = "512M", modules: t
         raise LabError("each module can be loaded once per run")
     if not timeout or timeout <= 0:
         raise LabError(f"timeout must be positive, got {timeout!r}")
-    if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
-        raise LabError(f"retries must be an integer from 0 to 10, got {retries!r}")
+    for name, value in (("retries", retries), ("crash_retries", crash_retries)):
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
+            raise LabError(f"{name} must be an integer from 0 to 10, got {value!r}")
     base = cache_dir(cache)
     dest = Path(out) if out is not None else base / "runs" / run_name(kernel, cpus, mem_mib)
     if dest.exists() and (not dest.is_dir() or (any(dest.iterdir()) and not (dest / _dump.LAB_JSON).is_file())):
@@ -111,7 +112,8 @@ def run(kernel: str = "6.12", cpus: int = 2, mem: str | int = "512M", modules: t
     cb = print_progress(f"lab: {k.release}, {cpus} CPU(s), {mem_label(mem_mib)}: ") if progress is True else (
         progress or None)
     crashes: list[str] = []
-    for attempt in range(1 + retries):
+    attempt = 0
+    while True:
         with tempfile.TemporaryDirectory(prefix="kmemlib-lab-") as tmp:
             initrd = write_initramfs(Path(tmp) / "initrd.gz", built)
             try:
@@ -120,7 +122,7 @@ def run(kernel: str = "6.12", cpus: int = 2, mem: str | int = "512M", modules: t
             except LabGuestCrashError as exc:
                 # Software emulation (multi-threaded TCG) now and then crashes a guest that boots fine the next
                 # time; a kernel that crashes on every attempt still fails the run.
-                if attempt == retries:
+                if len(crashes) == crash_retries:
                     raise
                 crashes.append(str(exc).split("\n", 1)[0])
                 log(f"lab: {crashes[-1]}; booting again")
@@ -133,6 +135,9 @@ def run(kernel: str = "6.12", cpus: int = 2, mem: str | int = "512M", modules: t
             break
         log(f"lab: buddyinfo and pagetypeinfo disagree (a page moved between the two reads); "
             f"{'booting again' if attempt < retries else 'keeping this run'}")
+        if attempt == retries:
+            break
+        attempt += 1
     meta = {"format": 1, "kernel": kernel, "release": k.release, "package": f"linux-image-{k.release}-unsigned",
             "cpus": cpus, "mem_mib": mem_mib, "boot_seconds": round(result.seconds, 1),
             "qemu": "-accel tcg,thread=multi -cpu max", "free_lists_consistent": consistent,
