@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import gzip
 import threading
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -86,6 +87,21 @@ def site(book_build):
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextmanager
+def opened_page(browser, url: str, width: int = 1280, theme: str = "light", settle: float = 1.0):
+    """A tab ``width`` px wide on ``url``, in the theme's ``theme`` mode, given ``settle`` s to render; closed after."""
+    session = browser.open_tab(width=width)
+    try:
+        browser.load(session, url)
+        if theme == "dark":
+            browser.evaluate(session, "document.documentElement.dataset.theme = 'dark'; "
+                                      "localStorage.setItem('theme', 'dark'); true")
+        browser.pump(settle)
+        yield session
+    finally:
+        browser.close_tab(session)
 
 
 def _leaves_localhost(url: str) -> bool:
@@ -314,18 +330,10 @@ def check_dark_figures(browser, session) -> list[str]:
 @pytest.mark.parametrize("docname", TOC)
 def test_page_reads_right_at_every_width_and_theme(browser, site, docname, view):
     width, theme = VIEWS[view]
-    session = browser.open_tab(width=width)
-    try:
-        browser.load(session, f"{site}{docname}.html")
-        if theme == "dark":
-            browser.evaluate(session, "document.documentElement.dataset.theme = 'dark'; "
-                                      "localStorage.setItem('theme', 'dark'); true")
-        browser.pump(1.5)
+    with opened_page(browser, f"{site}{docname}.html", width, theme, settle=1.5) as session:
         got = browser.evaluate(session, LAYOUT_JS, await_promise=True)
         math = browser.evaluate(session, MATH_JS, await_promise=True)
         figures = check_dark_figures(browser, session) if theme == "dark" else []
-    finally:
-        browser.close_tab(session)
     where = f"{docname} at {width} px, {theme}"
     assert not math["bad"], f"{where}: math that scrolls, sticks out or is shrunk too far: {math['bad']}"
     assert not figures, f"{where}: figures not legible in dark mode: {figures}"
@@ -341,13 +349,8 @@ def test_page_reads_right_at_every_width_and_theme(browser, site, docname, view)
 def test_no_build_plumbing_shown(browser, site, docname):
     """Readers see code that teaches: no code cell on the page (folded ones included) shows glue(), assert or
     nbval checks (they run in removed cells and in the tests)."""
-    session = browser.open_tab(width=1280)
-    try:
-        browser.load(session, f"{site}{docname}.html")
-        browser.pump(0.5)
+    with opened_page(browser, f"{site}{docname}.html", settle=0.5) as session:
         got = browser.evaluate(session, LAYOUT_JS, await_promise=True)
-    finally:
-        browser.close_tab(session)
     assert not got["plumbing"], f"{docname}: code cells show build plumbing: {got['plumbing']}"
 
 
@@ -355,10 +358,7 @@ def test_math_fits_again_when_the_window_narrows(browser, site):
     """A page opened wide and then narrowed to a phone's width (a rotated tablet, a resized window), its folded
     solutions opened: kmem-math-fit.js fits the math again, nothing scrolls or sticks out."""
     docname = "book/part1/02-order"   # get_order()'s display formula needs about 0.8 of its size at 390 px
-    session = browser.open_tab(width=1280)
-    try:
-        browser.load(session, f"{site}{docname}.html")
-        browser.pump(1.0)
+    with opened_page(browser, f"{site}{docname}.html") as session:
         wide = browser.evaluate(session, MATH_JS, await_promise=True)
         browser.send("Emulation.setDeviceMetricsOverride",
                      {"width": 390, "height": 1000, "deviceScaleFactor": 1, "mobile": False}, session=session)
@@ -370,8 +370,6 @@ def test_math_fits_again_when_the_window_narrows(browser, site):
         browser.pump(1.0)
         narrow = browser.evaluate(session, MATH_JS, await_promise=True)
         scaled = browser.evaluate(session, "document.querySelectorAll('main mjx-container.kmem-math-scaled').length")
-    finally:
-        browser.close_tab(session)
     assert wide["formulas"] >= 5 and not wide["bad"], wide
     assert not narrowed["bad"], narrowed
     assert opened >= 1

@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import toc_entries
-from test_browser import browser, site  # noqa: F401 - fixtures
+from test_browser import browser, opened_page, site  # noqa: F401 - fixtures
 
 TOC = toc_entries()
 
@@ -75,16 +75,8 @@ CONTRAST_JS = r"""
 @pytest.mark.parametrize("theme", ["light", "dark"])
 @pytest.mark.parametrize("docname", TOC)
 def test_every_text_is_legible(browser, site, docname, theme):  # noqa: F811 - fixtures
-    session = browser.open_tab(width=1280)
-    try:
-        browser.load(session, f"{site}{docname}.html")
-        if theme == "dark":
-            browser.evaluate(session, "document.documentElement.dataset.theme = 'dark'; "
-                                      "localStorage.setItem('theme', 'dark'); true")
-        browser.pump(1.0)
+    with opened_page(browser, f"{site}{docname}.html", theme=theme) as session:
         got = browser.evaluate(session, CONTRAST_JS)
-    finally:
-        browser.close_tab(session)
     assert got["checked"] > 20, f"{docname}: only {got['checked']} text elements found"
     assert not got["bad"], (f"{docname} ({theme}): {len(got['bad'])} text elements below the WCAG contrast: "
                             + "; ".join(got["bad"][:8]))

@@ -27,19 +27,12 @@ import nbformat
 import pytest
 
 from conftest import ROOT
+from markdown_numbers import BLOCK, EVAL, LINK_TARGET, MATH, NAME, OPTION, without_ids
 
 CHAPTERS = sorted((ROOT / "book").glob("part*/*.ipynb")) + [ROOT / "book" / "how-to-use.ipynb"]
 HIDDEN_OUTPUT = {"remove-cell", "remove-output"}
 
-BLOCK = re.compile(r"^(?P<fence>`{3,}|:{3,})\{(?P<kind>exercise|solution)\}[^\n]*\n(?P<body>.*?)^(?P=fence)[ \t]*$",
-                   re.M | re.S)
-EVAL = re.compile(r"\{eval\}`(?P<expr>[^`]+)`")
-MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$", re.S)
 ROLE = re.compile(r"\{(?:doc|ref|numref|eq|download)\}`[^`]*`")
-LINK_TARGET = re.compile(r"\]\([^)]*\)")
-OPTION = re.compile(r"^:[\w-]+:.*$", re.M)
-HEX_ID = re.compile(r"\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{7,40}\b")
-NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*")
 NUMBER = re.compile(r"(?<![\w.])\d+(?:,\d{3})*(?:\.\d+)?(?![\w])")
 TOKEN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.,+-]*[A-Za-z0-9_]|[A-Za-z0-9_]")
 RANGE = re.compile(r"(?<![\w.])(\d+)\s*[–-]\s*(\d+)(?![\w.])")
@@ -108,9 +101,7 @@ def _substitute(text: str, values: dict[str, str]) -> str:
 
 
 def _without_names(text: str) -> str:
-    text = HEX_ID.sub(" ", text)
-    text = re.sub(r"\b\d+-bit\b", " ", text)
-    return NAME.sub(" ", text)
+    return NAME.sub(" ", without_ids(text))
 
 
 def _tokens(text: str) -> set[str]:

@@ -30,6 +30,7 @@ import nbformat
 import pytest
 
 from conftest import ROOT
+from markdown_numbers import BLOCK, EVAL, LINK_TARGET, MATH, NAME, OPTION, without_ids
 
 CHAPTERS = [ROOT / "book" / "how-to-use.ipynb", *sorted((ROOT / "book").glob("part[12]/*.ipynb"))]
 
@@ -91,19 +92,12 @@ CHOSEN: dict[str, dict[str, str]] = {
     },
 }
 
-BLOCK = re.compile(r"^(?P<fence>`{3,}|:{3,})\{(?:exercise|solution)\}[^\n]*\n.*?^(?P=fence)[ \t]*$", re.M | re.S)
 FENCE = re.compile(r"^(?P<fence>`{3,}|~{3,})(?![ \t]*\{).*?^(?P=fence)[ \t]*$", re.M | re.S)   # code, not directives
-OPTION = re.compile(r"^:[\w-]+:.*$", re.M)
-EVAL = re.compile(r"\{eval\}`[^`]+`")
 ROLE = re.compile(r"\{[\w:-]+\}`[^`]*`")
-MATH = re.compile(r"\$\$.*?\$\$|\$[^$\n]+\$", re.S)
-LINK_TARGET = re.compile(r"\]\([^)]*\)")
 CODE = re.compile(r"`([^`\n]+)`")
 COMMENT = re.compile(r"(?:^|\s)#\s(.*)$", re.M)
 HIDDEN = {"remove-cell", "remove-input"}
 CALL = re.compile(r"[A-Za-z_]\w*\s*\(")
-HEX_ID = re.compile(r"\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{7,40}\b")
-NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:-[A-Za-z0-9_]+)*")
 UNITS = {"KiB", "MiB", "GiB"}
 NUMBER = re.compile(r"(?<![\w.])(\d+(?:,\d{3})*(?:\.\d+)?)(?![\w])(?:\s*(KiB|MiB|GiB|%))?")
 
@@ -118,9 +112,7 @@ def prose(markdown: str) -> str:
     text = MATH.sub(" ", text)
     text = LINK_TARGET.sub("]", text)
     text = CODE.sub(lambda m: " " if CALL.search(m[1]) else f" {m[1]} ", text)
-    text = HEX_ID.sub(" ", text)
-    text = re.sub(r"\b\d+-bit\b", " ", text)
-    return NAME.sub(lambda m: m[0] if m[0] in UNITS else " ~ ", text)   # "~": no unit after a removed word
+    return NAME.sub(lambda m: m[0] if m[0] in UNITS else " ~ ", without_ids(text))   # "~": no unit after a removed word
 
 
 def typed_numbers(markdown: str) -> list[str]:
